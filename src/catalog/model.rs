@@ -1,0 +1,98 @@
+//! One catalog model in the switchboard's terms: parsed prices and derived capabilities.
+
+use crate::openrouter::types::ApiModel;
+use crate::pricing::Price;
+
+/// Capabilities `list_models` can filter on, derived from `supported_parameters`.
+pub const CAPABILITIES: [&str; 5] = ["tools", "reasoning", "structured_outputs", "response_format", "web_search"];
+
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub id: String,
+    pub canonical_slug: Option<String>,
+    pub name: String,
+    pub created: i64,
+    pub context_length: Option<u64>,
+    pub prompt_price: Price,
+    pub completion_price: Price,
+    pub input_modalities: Vec<String>,
+    pub output_modalities: Vec<String>,
+    pub supports: Vec<&'static str>,
+    pub max_completion_tokens: Option<u64>,
+}
+
+impl ModelInfo {
+    pub fn from_api(model: ApiModel) -> Self {
+        let architecture = model.architecture.unwrap_or_default();
+        let top = model.top_provider.unwrap_or_default();
+        Self {
+            supports: supports(&model.supported_parameters),
+            prompt_price: price(model.pricing.prompt.as_deref()),
+            completion_price: price(model.pricing.completion.as_deref()),
+            context_length: model.context_length.or(top.context_length),
+            max_completion_tokens: top.max_completion_tokens,
+            input_modalities: architecture.input_modalities,
+            output_modalities: architecture.output_modalities,
+            created: model.created.unwrap_or_default(),
+            name: if model.name.is_empty() { model.id.clone() } else { model.name },
+            canonical_slug: model.canonical_slug,
+            id: model.id,
+        }
+    }
+
+    /// The part of the id before `/`, e.g. `anthropic`.
+    pub fn provider(&self) -> &str {
+        self.id.split_once('/').map_or("", |(provider, _)| provider)
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.prompt_price.is_free() && self.completion_price.is_free()
+    }
+
+    pub fn supports(&self, capability: &str) -> bool {
+        self.supports.contains(&capability)
+    }
+}
+
+/// A missing price key means 0.
+fn price(text: Option<&str>) -> Price {
+    text.map_or(Price::zero(), Price::parse)
+}
+
+fn supports(parameters: &[String]) -> Vec<&'static str> {
+    let has = |name: &str| parameters.iter().any(|p| p == name);
+    CAPABILITIES
+        .into_iter()
+        .filter(|capability| match *capability {
+            "reasoning" => has("reasoning") || has("include_reasoning"),
+            "web_search" => has("web_search_options"),
+            other => has(other),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_capabilities_and_prices() {
+        let api: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "openrouter/auto", "name": "Auto", "pricing": {"prompt": "-1", "completion": "-1"},
+            "supported_parameters": ["include_reasoning", "web_search_options", "tools"]
+        }))
+        .unwrap();
+        let model = ModelInfo::from_api(api);
+        assert_eq!(model.supports, vec!["tools", "reasoning", "web_search"]);
+        assert_eq!(model.prompt_price, Price::Unknown);
+        assert!(!model.is_free());
+        assert_eq!(model.provider(), "openrouter");
+    }
+
+    #[test]
+    fn missing_price_keys_are_zero() {
+        let api: ApiModel =
+            serde_json::from_value(serde_json::json!({"id": "a/b", "name": "B", "pricing": {}})).unwrap();
+        assert!(ModelInfo::from_api(api).is_free());
+    }
+}

@@ -1,0 +1,32 @@
+//! openrouter-switchboard: an MCP server that lets any AI host ask, compare, browse and price the
+//! models on OpenRouter, with a fallback router and a response cache behind the tools.
+//!
+//! # Layout
+//! - [`config`]: the one typed, validated configuration (flags > env > TOML file > defaults).
+//! - [`openrouter`]: the HTTP client for OpenRouter (`/models`, `/chat/completions` plain and
+//!   streamed, `/key`), its wire types and its error type.
+//! - [`catalog`]: the model catalog (live, saved to disk, or the embedded table) and its search.
+//! - [`pricing`] and [`tokens`]: exact USD arithmetic over catalog prices, and BPE token counting.
+//! - [`router`]: the `ModelRouter` that walks the fallback chain with classified retries and a
+//!   whole-call deadline; [`cache`] holds complete answers.
+//! - [`tools`]: the four MCP tools, each in its own file, and [`server`], the rmcp handler.
+//! - [`transport`]: stdio serving; [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
+
+pub mod app;
+pub mod cache;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod openrouter;
+pub mod pricing;
+pub mod router;
+pub mod server;
+pub mod telemetry;
+pub mod tokens;
+pub mod tools;
+pub mod transport;
+
+pub use app::App;
+pub use config::Config;
+pub use server::Switchboard;

@@ -1,0 +1,49 @@
+//! The `openrouter-switchboard` binary: parses the command line, loads the config and hands over to
+//! the library. Errors are printed once, with their chain, and set the exit code.
+
+use clap::Parser;
+use std::process::ExitCode;
+use switchboard::cli::{Cli, Command};
+use switchboard::{App, Config, commands, telemetry, transport};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Stdio);
+    telemetry::init(if matches!(command, Command::Stdio) { "info" } else { "warn" });
+    let config = match Config::load(cli.settings) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("openrouter-switchboard: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("openrouter-switchboard: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("openrouter-switchboard: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    let app = App::new(config);
+    match command {
+        Command::Stdio => transport::serve_stdio(app).await?,
+        Command::Models(args) => commands::models(&app, args).await?,
+        Command::Cost(args) => commands::cost(&app, args).await?,
+        Command::Ask(args) => commands::ask(&app, args).await?,
+        Command::Check => {
+            let passed = commands::check(&app).await?;
+            return Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

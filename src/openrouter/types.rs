@@ -1,0 +1,215 @@
+//! Wire types for the OpenRouter API, named as in its docs. Every response field that real traffic
+//! sometimes omits is optional, and unknown fields are ignored.
+
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+
+// A chat message role. (Plain comments: doc comments would land in every tool's schema.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+// One chat message with plain-text content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into() }
+    }
+}
+
+/// The body of `POST /chat/completions`. `max_tokens` is always explicit: without it OpenRouter's
+/// credit pre-check assumes the model's maximum output and may answer 402.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    pub max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    pub stream: bool,
+}
+
+/// Token counts and the charged cost, as OpenRouter reports them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+    #[serde(default)]
+    pub total_tokens: u64,
+    /// USD credits charged; absent on some old responses.
+    #[serde(default)]
+    pub cost: Option<f64>,
+}
+
+/// A non-streamed completion or one streamed chunk: both share this shape.
+#[derive(Debug, Deserialize)]
+pub struct ChatChunk {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// A mid-stream failure: HTTP stayed 200, the error rides in a chunk.
+    #[serde(default)]
+    pub error: Option<ApiErrorDetail>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChunkChoice {
+    #[serde(default)]
+    pub message: Option<Content>,
+    #[serde(default)]
+    pub delta: Option<Content>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Content {
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// `{"error": {...}}` as OpenRouter sends it on failures.
+#[derive(Debug, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
+}
+
+/// `code` is usually the HTTP status as a number, sometimes a string, sometimes missing.
+#[derive(Debug, Deserialize)]
+pub struct ApiErrorDetail {
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// The `GET /models` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelsResponse {
+    pub data: Vec<ApiModel>,
+}
+
+/// One catalog entry as the API sends it (only the fields the switchboard uses).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiModel {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_slug: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub context_length: Option<u64>,
+    #[serde(default)]
+    pub architecture: Option<Architecture>,
+    pub pricing: ApiPricing,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_provider: Option<TopProvider>,
+    #[serde(default)]
+    pub supported_parameters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Architecture {
+    #[serde(default)]
+    pub input_modalities: Vec<String>,
+    #[serde(default)]
+    pub output_modalities: Vec<String>,
+}
+
+/// Prices are decimal strings in USD per token; a missing key means 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApiPricing {
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub completion: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TopProvider {
+    #[serde(default)]
+    pub context_length: Option<u64>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<u64>,
+}
+
+/// The `GET /key` response: what the key may spend and has spent, in USD.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyResponse {
+    pub data: KeyInfo,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyInfo {
+    #[serde(default)]
+    pub limit: Option<f64>,
+    #[serde(default)]
+    pub limit_remaining: Option<f64>,
+    #[serde(default)]
+    pub usage: Option<f64>,
+    #[serde(default)]
+    pub is_free_tier: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_skips_absent_sampling_parameters() {
+        let request = ChatRequest {
+            model: "openai/gpt-5-mini".into(),
+            messages: vec![ChatMessage::new(Role::User, "hi")],
+            max_tokens: 16,
+            temperature: None,
+            stream: true,
+        };
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "hi"}],
+                               "max_tokens": 16, "stream": true})
+        );
+    }
+
+    #[test]
+    fn error_code_may_be_a_string_or_missing() {
+        let body: ApiErrorBody =
+            serde_json::from_str(r#"{"error":{"code":"server_error","message":"x"}}"#).unwrap();
+        assert_eq!(body.error.code, Some(serde_json::json!("server_error")));
+        let body: ApiErrorBody = serde_json::from_str(r#"{"error":{"message":"y"}}"#).unwrap();
+        assert!(body.error.code.is_none());
+    }
+}

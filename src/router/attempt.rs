@@ -1,0 +1,74 @@
+//! The record of one attempt: which model, what happened, how long it took. Every answer lists them.
+
+use crate::openrouter::Error;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// This attempt answered.
+    Ok,
+    /// This attempt failed and the same model was tried again.
+    Retried,
+    /// This attempt failed and the next model in the chain was tried.
+    FellBack,
+    /// This attempt failed and the call ended with it.
+    Failed,
+    /// The model was not tried.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Retried => "retried",
+            Outcome::FellBack => "fell_back",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub model: String,
+    pub outcome: Outcome,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+impl Attempt {
+    pub fn ok(model: &str, latency_ms: u64) -> Self {
+        Self { model: model.to_string(), outcome: Outcome::Ok, status: None, error: None, latency_ms }
+    }
+
+    pub fn failed(model: &str, outcome: Outcome, error: &Error, latency_ms: u64) -> Self {
+        Self {
+            model: model.to_string(),
+            outcome,
+            status: error.status(),
+            error: Some(error.to_string()),
+            latency_ms,
+        }
+    }
+
+    pub fn skipped(model: &str, reason: impl Into<String>) -> Self {
+        Self { model: model.to_string(), outcome: Outcome::Skipped, status: None, error: Some(reason.into()), latency_ms: 0 }
+    }
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.model, self.outcome.as_str())?;
+        if let Some(error) = &self.error {
+            write!(f, " ({error})")?;
+        }
+        write!(f, " after {} ms", self.latency_ms)
+    }
+}
+
+/// Formats attempts one per line, for error messages.
+pub fn list(attempts: &[Attempt]) -> String {
+    attempts.iter().map(|a| format!("\n- {a}")).collect()
+}

@@ -1,0 +1,198 @@
+//! `ModelRouter`: serves a call from the cache, or walks the model chain (requested model, then
+//! fallbacks) with classified retries inside one whole-call deadline, and names every attempt.
+
+pub mod attempt;
+pub mod retry;
+
+pub use attempt::{Attempt, Outcome};
+pub use retry::{Decision, RetryPolicy, classify};
+
+use crate::cache::{CacheMode, KeyMaterial, ResponseCache};
+use crate::openrouter::types::{ChatMessage, ChatRequest};
+use crate::openrouter::{Accumulator, Client, Completion, Error};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Called as streamed text arrives: the model being asked and what it has sent so far.
+pub type Progress<'a> = &'a mut (dyn FnMut(&str, &Accumulator) + Send);
+
+/// One routed call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Models to try, in order (catalog ids).
+    pub chain: Vec<String>,
+    /// Models left out of the chain before the call, reported as `skipped`.
+    pub skipped: Vec<Attempt>,
+    pub messages: Vec<ChatMessage>,
+    pub max_tokens: u32,
+    pub temperature: Option<f64>,
+    pub cache: CacheMode,
+}
+
+/// A successful call.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The chain entry (catalog id) that answered.
+    pub model: String,
+    pub completion: Completion,
+    pub attempts: Vec<Attempt>,
+    pub cached: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// A failure no other model can fix (bad key, no credits).
+    #[error("{message}; attempts:{}", attempt::list(.attempts))]
+    Stopped { message: String, attempts: Vec<Attempt> },
+    #[error("every model in the chain failed; attempts:{}", attempt::list(.attempts))]
+    Exhausted { attempts: Vec<Attempt> },
+    #[error(
+        "no answer within SWITCHBOARD_TIMEOUT ({}); attempts:{}",
+        humantime::format_duration(*.timeout),
+        attempt::list(.attempts)
+    )]
+    Deadline { timeout: Duration, attempts: Vec<Attempt> },
+}
+
+/// What trying one model came to.
+enum ModelResult {
+    Answered(Completion),
+    Next,
+    Stop(Error),
+    DeadlinePassed,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelRouter {
+    client: Client,
+    cache: ResponseCache,
+    policy: RetryPolicy,
+    timeout: Duration,
+}
+
+impl ModelRouter {
+    pub fn new(client: Client, cache: ResponseCache, policy: RetryPolicy, timeout: Duration) -> Self {
+        Self { client, cache, policy, timeout }
+    }
+
+    /// Answers `call` from the cache or from the first model in the chain that can.
+    ///
+    /// # Errors
+    /// [`RouteError`] when no model answered; it lists every attempt.
+    pub async fn route(&self, call: &Call, progress: Progress<'_>) -> Result<Routed, RouteError> {
+        let key = KeyMaterial {
+            chain: &call.chain,
+            messages: &call.messages,
+            max_tokens: call.max_tokens,
+            temperature: call.temperature,
+        }
+        .key();
+        if call.cache.reads()
+            && let Some(hit) = self.cache.get(&key)
+        {
+            let attempts = Vec::new();
+            return Ok(Routed { model: hit.model.clone(), completion: hit.completion.clone(), attempts, cached: true });
+        }
+        let deadline = Instant::now() + self.timeout;
+        let mut attempts = call.skipped.clone();
+        for (position, model) in call.chain.iter().enumerate() {
+            let is_last = position + 1 == call.chain.len();
+            match self.try_model(model, call, deadline, is_last, &mut attempts, progress).await {
+                ModelResult::Answered(completion) => {
+                    if call.cache.writes() {
+                        self.cache.put(key, model, &completion);
+                    }
+                    return Ok(Routed { model: model.clone(), completion, attempts, cached: false });
+                }
+                ModelResult::Next => {}
+                ModelResult::Stop(error) => {
+                    return Err(RouteError::Stopped { message: stop_message(&error), attempts });
+                }
+                ModelResult::DeadlinePassed => {
+                    return Err(RouteError::Deadline { timeout: self.timeout, attempts });
+                }
+            }
+        }
+        Err(RouteError::Exhausted { attempts })
+    }
+
+    /// Tries one model, retrying transient failures while the policy and the deadline allow.
+    async fn try_model(
+        &self,
+        model: &str,
+        call: &Call,
+        deadline: Instant,
+        is_last: bool,
+        attempts: &mut Vec<Attempt>,
+        progress: Progress<'_>,
+    ) -> ModelResult {
+        let request = ChatRequest {
+            model: model.to_string(),
+            messages: call.messages.clone(),
+            max_tokens: call.max_tokens,
+            temperature: call.temperature,
+            stream: true,
+        };
+        let give_up = if is_last { Outcome::Failed } else { Outcome::FellBack };
+        let mut retry = 0;
+        loop {
+            let started = Instant::now();
+            let mut on_chunk = |acc: &Accumulator| progress(model, acc);
+            let result = tokio::time::timeout_at(deadline, self.client.chat(&request, &mut on_chunk)).await;
+            let elapsed = millis(started.elapsed());
+            let error = match result {
+                Ok(Ok(completion)) => {
+                    attempts.push(Attempt::ok(model, elapsed));
+                    return ModelResult::Answered(completion);
+                }
+                Ok(Err(error)) => error,
+                Err(_) => {
+                    let timeout = Error::Transport {
+                        kind: crate::openrouter::error::TransportKind::Timeout,
+                        detail: "the call's deadline passed during this attempt".into(),
+                    };
+                    attempts.push(Attempt::failed(model, Outcome::Failed, &timeout, elapsed));
+                    return ModelResult::DeadlinePassed;
+                }
+            };
+            tracing::debug!(model, error = %error, "attempt failed");
+            match classify(&error) {
+                Decision::Stop => {
+                    attempts.push(Attempt::failed(model, Outcome::Failed, &error, elapsed));
+                    return ModelResult::Stop(error);
+                }
+                Decision::NextModel => {
+                    attempts.push(Attempt::failed(model, give_up, &error, elapsed));
+                    return ModelResult::Next;
+                }
+                Decision::Retry { after } => {
+                    let delay = after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
+                    if retry >= self.policy.max_retries || Instant::now() + delay >= deadline {
+                        attempts.push(Attempt::failed(model, give_up, &error, elapsed));
+                        return ModelResult::Next;
+                    }
+                    attempts.push(Attempt::failed(model, Outcome::Retried, &error, elapsed));
+                    tokio::time::sleep(delay).await;
+                    retry += 1;
+                }
+            }
+        }
+    }
+}
+
+/// What the user should do about a failure that stops the call.
+fn stop_message(error: &Error) -> String {
+    match error.status() {
+        Some(401) => format!(
+            "OpenRouter rejected the API key ({error}): check OPENROUTER_API_KEY, or create a new key at https://openrouter.ai/keys"
+        ),
+        Some(402) => format!(
+            "OpenRouter credits are exhausted or the key's spend limit is reached ({error}): add credits at https://openrouter.ai/settings/credits, or lower max_tokens"
+        ),
+        _ => error.to_string(),
+    }
+}
+
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

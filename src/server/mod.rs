@@ -1,0 +1,127 @@
+//! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
+//! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
+
+mod progress;
+mod schema;
+
+use crate::App;
+use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
+use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
+use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
+use crate::tools::list_models::{self, ListModelsArgs, ListModelsOutput};
+use crate::tools::ToolError;
+use progress::ProgressReporter;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{Implementation, RequestMetaObject, ServerCapabilities, ServerConfig};
+use rmcp::{Json, Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
+estimate_cost prices a prompt without sending it; ask_model asks one model (falling back to others on \
+failure); compare_models asks 2-8 models side by side. ask_model and compare_models spend credits.";
+
+#[derive(Clone)]
+pub struct Switchboard {
+    app: Arc<App>,
+    tool_router: ToolRouter<Self>,
+}
+
+impl std::fmt::Debug for Switchboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switchboard").finish_non_exhaustive()
+    }
+}
+
+#[tool_router]
+impl Switchboard {
+    pub fn new(app: Arc<App>) -> Self {
+        let mut tool_router = Self::tool_router();
+        schema::compact(&mut tool_router);
+        Self { app, tool_router }
+    }
+
+    /// The tools this server offers, as `tools/list` returns them.
+    pub fn tools(&self) -> Vec<rmcp::model::Tool> {
+        self.tool_router.list_all()
+    }
+
+    /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
+    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    async fn ask_model(
+        &self,
+        Parameters(args): Parameters<AskModelArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
+        cancel: CancellationToken,
+    ) -> Result<Json<AskModelOutput>, String> {
+        let reporter = ProgressReporter::start(peer, meta.get_progress_token());
+        let mut on_text = |model: &str, acc: &crate::openrouter::Accumulator| {
+            reporter.update(format!("{model}: {} characters received", acc.chars()));
+        };
+        let run = ask_model::run(&self.app, args, &mut on_text);
+        self.finish(cancellable(run, cancel).await)
+    }
+
+    /// Send one prompt to 2-8 models at once and return the answers side by side; each model fails on its own. Spends credits.
+    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    async fn compare_models(
+        &self,
+        Parameters(args): Parameters<CompareModelsArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
+        cancel: CancellationToken,
+    ) -> Result<Json<CompareModelsOutput>, String> {
+        let reporter = ProgressReporter::start(peer, meta.get_progress_token());
+        let on_done = |done: usize, total: usize| reporter.update(format!("{done} of {total} models finished"));
+        let run = compare_models::run(&self.app, args, &on_done);
+        self.finish(cancellable(run, cancel).await)
+    }
+
+    /// Search the OpenRouter catalog: ids, context windows, prices in USD per 1M tokens, capabilities. Free.
+    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    async fn list_models(&self, Parameters(args): Parameters<ListModelsArgs>) -> Result<Json<ListModelsOutput>, String> {
+        self.finish(list_models::run(&self.app, args).await)
+    }
+
+    /// Estimate the USD cost of a prompt on 1-20 models before sending it; tokens are counted locally and nothing is sent. Free.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn estimate_cost(
+        &self,
+        Parameters(args): Parameters<EstimateCostArgs>,
+    ) -> Result<Json<EstimateCostOutput>, String> {
+        self.finish(estimate_cost::run(&self.app, args).await)
+    }
+}
+
+impl Switchboard {
+    /// The one mapping from a tool's result to MCP: errors become `isError` text, key redacted.
+    fn finish<T>(&self, result: Result<T, ToolError>) -> Result<Json<T>, String> {
+        result.map(Json).map_err(|error| {
+            let text = self.app.redact(&error.to_string());
+            tracing::debug!(error = %text, "tool call failed");
+            text
+        })
+    }
+}
+
+/// Runs `work` until it finishes or the caller cancels; cancelling drops the upstream request.
+async fn cancellable<T>(
+    work: impl Future<Output = Result<T, ToolError>>,
+    cancel: CancellationToken,
+) -> Result<T, ToolError> {
+    tokio::select! {
+        result = work => result,
+        () = cancel.cancelled() => Err(ToolError::invalid("request", "cancelled by the client")),
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Switchboard {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("openrouter-switchboard", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+}

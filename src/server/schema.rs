@@ -1,0 +1,118 @@
+//! Keeps the `tools/list` reply small: every host pays for it in every conversation. Input schemas
+//! keep their field descriptions (a model reads them) but drop what carries no meaning for a
+//! caller; output schemas keep only names, types and required fields.
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub fn compact<S>(router: &mut ToolRouter<S>) {
+    for route in router.map.values_mut() {
+        let tool = &mut route.attr;
+        tool.input_schema = Arc::new(compacted(&tool.input_schema, Kind::Input));
+        if let Some(output) = &tool.output_schema {
+            tool.output_schema = Some(Arc::new(compacted(output, Kind::Output)));
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Input,
+    Output,
+}
+
+fn compacted(schema: &Map<String, Value>, kind: Kind) -> Map<String, Value> {
+    let mut map = schema.clone();
+    let defs = map.remove("$defs");
+    if let Some(Value::Object(defs)) = &defs {
+        map.values_mut().for_each(|child| inline_refs(child, defs));
+    }
+    if kind == Kind::Output
+        && let Some(Value::Object(properties)) = map.get_mut("properties")
+    {
+        properties.values_mut().for_each(shallow);
+    }
+    let mut value = Value::Object(map);
+    strip(&mut value, kind, true);
+    match value {
+        Value::Object(map) => map,
+        _ => schema.clone(),
+    }
+}
+
+/// Replaces every `{"$ref": "#/$defs/X"}` with the definition of X.
+fn inline_refs(value: &mut Value, defs: &Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            let target = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/"));
+            if let Some(definition) = target.and_then(|name| defs.get(name)) {
+                let mut definition = definition.clone();
+                inline_refs(&mut definition, defs);
+                *value = definition;
+                return;
+            }
+            map.values_mut().for_each(|child| inline_refs(child, defs));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| inline_refs(item, defs)),
+        _ => {}
+    }
+}
+
+/// An output field keeps its type; a nested object or an array of objects keeps only that it is one.
+fn shallow(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    map.remove("properties");
+    map.remove("required");
+    map.remove("additionalProperties");
+    let object_items = map.get("items").and_then(|i| i.get("type")).and_then(Value::as_str) == Some("object");
+    if object_items {
+        map.remove("items");
+    }
+}
+
+/// `is_property_map`: this object maps property names to schemas, so its keys are not keywords.
+fn strip(value: &mut Value, kind: Kind, top: bool) {
+    match value {
+        Value::Object(map) => {
+            map.remove("$schema");
+            map.remove("format");
+            map.remove("maximum");
+            map.remove("minimum");
+            if kind == Kind::Output || !top {
+                map.remove("description");
+            }
+            if kind == Kind::Input {
+                drop_null_type(map);
+            }
+            for (key, child) in map.iter_mut() {
+                strip_child(key, child, kind);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| strip(item, kind, false)),
+        _ => {}
+    }
+}
+
+fn strip_child(key: &str, child: &mut Value, kind: Kind) {
+    match (key, child) {
+        ("properties" | "$defs", Value::Object(entries)) => {
+            for schema in entries.values_mut() {
+                // A property's own description is what tells the model how to fill it in.
+                strip(schema, kind, key == "properties" && kind == Kind::Input);
+            }
+        }
+        (_, child @ (Value::Object(_) | Value::Array(_))) => strip(child, kind, false),
+        _ => {}
+    }
+}
+
+/// An optional input is simply not required; `["string", "null"]` says nothing more than `"string"`.
+fn drop_null_type(map: &mut Map<String, Value>) {
+    if let Some(Value::Array(types)) = map.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        if kept.len() == 1 {
+            map.insert("type".into(), kept[0].clone());
+        }
+    }
+}

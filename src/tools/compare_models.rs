@@ -1,0 +1,131 @@
+//! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
+
+use super::{ToolError, UsageOutput, input, models};
+use crate::App;
+use crate::cache::CacheMode;
+use crate::openrouter::types::ChatMessage;
+use crate::router::{Call, millis};
+use futures_util::future::join_all;
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+pub const MIN_MODELS: usize = 2;
+pub const MAX_MODELS: usize = 8;
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareModelsArgs {
+    /// The question or task. Give this or `messages`.
+    pub prompt: Option<String>,
+    /// Chat history instead of `prompt`.
+    pub messages: Option<Vec<ChatMessage>>,
+    /// System instructions.
+    pub system: Option<String>,
+    /// 2 to 8 model ids, answered side by side (no fallback).
+    pub models: Vec<String>,
+    /// Answer length cap in tokens, per model. Default 1024.
+    pub max_tokens: Option<i64>,
+    /// 0 to 2.
+    pub temperature: Option<f64>,
+    /// use (default), bypass or refresh.
+    pub cache: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CompareModelsOutput {
+    /// In the order asked.
+    pub results: Vec<ModelResult>,
+    pub total_cost_usd: f64,
+    pub wall_ms: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ModelResult {
+    pub model: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageOutput>,
+    pub latency_ms: u64,
+    pub cached: bool,
+}
+
+/// Runs every model concurrently. `on_done` is told as each model finishes (done, total).
+pub async fn run(
+    app: &App,
+    args: CompareModelsArgs,
+    on_done: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<CompareModelsOutput, ToolError> {
+    let started = Instant::now();
+    let messages = input::messages(args.prompt, args.messages, args.system)?;
+    let max_tokens = input::max_tokens(args.max_tokens)?;
+    let temperature = input::temperature(args.temperature)?;
+    let cache = input::cache_mode(args.cache.as_deref())?;
+    check_models(app, &args.models).await?;
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let total = args.models.len();
+    let runs = args.models.iter().map(|model| async {
+        let result = ask_one(app, model, &messages, max_tokens, temperature, cache).await;
+        on_done(finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1, total);
+        result
+    });
+    let results = join_all(runs).await;
+    let total_cost_usd = results.iter().filter_map(|r| r.usage.as_ref()).map(|u| u.cost_usd).sum();
+    Ok(CompareModelsOutput { results, total_cost_usd, wall_ms: millis(started.elapsed()) })
+}
+
+async fn check_models(app: &App, ids: &[String]) -> Result<(), ToolError> {
+    if !(MIN_MODELS..=MAX_MODELS).contains(&ids.len()) {
+        return Err(ToolError::invalid(
+            "models",
+            format!("names {} models; give between {MIN_MODELS} and {MAX_MODELS} ids", ids.len()),
+        ));
+    }
+    let snapshot = app.catalog.snapshot().await;
+    ids.iter().try_for_each(|id| models::check(&snapshot, "models", id))
+}
+
+async fn ask_one(
+    app: &App,
+    model: &str,
+    messages: &[ChatMessage],
+    max_tokens: u32,
+    temperature: Option<f64>,
+    cache: CacheMode,
+) -> ModelResult {
+    let started = Instant::now();
+    let call = Call {
+        chain: vec![model.to_string()],
+        skipped: Vec::new(),
+        messages: messages.to_vec(),
+        max_tokens,
+        temperature,
+        cache,
+    };
+    let routed = app.router.route(&call, &mut |_, _| {}).await;
+    let latency_ms = millis(started.elapsed());
+    match routed {
+        Ok(routed) => ModelResult {
+            model: model.to_string(),
+            ok: true,
+            usage: Some(UsageOutput::new(&routed.completion.usage, routed.cached)),
+            text: Some(routed.completion.text),
+            error: None,
+            latency_ms,
+            cached: routed.cached,
+        },
+        Err(error) => ModelResult {
+            model: model.to_string(),
+            ok: false,
+            text: None,
+            error: Some(app.redact(&error.to_string())),
+            usage: None,
+            latency_ms,
+            cached: false,
+        },
+    }
+}

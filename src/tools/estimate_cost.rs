@@ -1,0 +1,131 @@
+//! `estimate_cost`: what a prompt will cost on one or more models, before anything is spent.
+//! Counts tokens locally and prices them from the catalog; never calls the chat endpoint.
+
+use super::{ToolError, input, models};
+use crate::App;
+use crate::catalog::ModelInfo;
+use crate::openrouter::types::ChatMessage;
+use crate::pricing;
+use crate::tokens;
+use rmcp::schemars::{self, JsonSchema};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+const MAX_MODELS: usize = 20;
+const MAX_CALLS: i64 = 1_000_000_000;
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateCostArgs {
+    /// 1 to 20 model ids to price. Or give `model`.
+    pub models: Option<Vec<String>>,
+    pub model: Option<String>,
+    /// Prompt text to count. Or give `messages` or `prompt_tokens`.
+    pub prompt: Option<String>,
+    pub messages: Option<Vec<ChatMessage>>,
+    pub prompt_tokens: Option<i64>,
+    /// Expected answer tokens per call. Default 1024.
+    pub completion_tokens: Option<i64>,
+    /// Number of calls the costs cover. Default 1.
+    pub calls: Option<i64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EstimateCostOutput {
+    /// Cheapest first. Costs in USD for all calls; null when the model's price is set per call.
+    pub estimates: Vec<Estimate>,
+    pub token_counter: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Estimate {
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub prompt_cost_usd: Option<f64>,
+    pub completion_cost_usd: Option<f64>,
+    pub total_cost_usd: Option<f64>,
+    pub context_length: Option<u64>,
+    pub fits_context: Option<bool>,
+}
+
+pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput, ToolError> {
+    let ids = model_ids(args.models, args.model)?;
+    let completion_tokens = u64::from(input::token_count("completion_tokens", args.completion_tokens, 1024)?);
+    let calls = match args.calls {
+        None => 1,
+        Some(n) if (1..=MAX_CALLS).contains(&n) => n as u64,
+        Some(n) => return Err(ToolError::invalid("calls", format!("must be between 1 and {MAX_CALLS}, got {n}"))),
+    };
+    let (prompt_tokens, token_counter) = prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
+    let snapshot = app.catalog.snapshot().await;
+    let mut estimates = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let model = snapshot.find(id).ok_or_else(|| unknown(&snapshot, id))?;
+        estimates.push(estimate(model, id, prompt_tokens, completion_tokens, calls));
+    }
+    estimates.sort_by(|a, b| match (a.total_cost_usd, b.total_cost_usd) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Ok(EstimateCostOutput { estimates, token_counter })
+}
+
+fn unknown(snapshot: &crate::catalog::Snapshot, id: &str) -> ToolError {
+    match models::check(snapshot, "models", id) {
+        Err(error) => error,
+        Ok(()) => ToolError::invalid(
+            "models",
+            format!("`{id}` has no price in the {} catalog; try again once the live catalog is reachable", snapshot.source.as_str()),
+        ),
+    }
+}
+
+fn model_ids(list: Option<Vec<String>>, single: Option<String>) -> Result<Vec<String>, ToolError> {
+    let ids = match (list, single) {
+        (Some(_), Some(_)) => return Err(ToolError::invalid("model", "give either `model` or `models`, not both")),
+        (None, None) => return Err(ToolError::invalid("models", "missing: give `model` or `models` (1 to 20 ids)")),
+        (Some(list), None) => list,
+        (None, Some(one)) => vec![one],
+    };
+    if ids.is_empty() || ids.len() > MAX_MODELS {
+        return Err(ToolError::invalid("models", format!("names {} models; give between 1 and {MAX_MODELS}", ids.len())));
+    }
+    Ok(ids)
+}
+
+/// Prompt tokens per call, and what counted them.
+fn prompt_tokens(
+    prompt: Option<String>,
+    messages: Option<Vec<ChatMessage>>,
+    given: Option<i64>,
+) -> Result<(u64, String), ToolError> {
+    match (given, prompt.is_some() || messages.is_some()) {
+        (Some(_), true) => Err(ToolError::invalid("prompt_tokens", "give either `prompt_tokens` or a prompt to count, not both")),
+        (Some(n), false) if n < 0 => Err(ToolError::invalid("prompt_tokens", format!("must be 0 or more, got {n}"))),
+        (Some(n), false) => Ok((n as u64, "given".to_string())),
+        (None, _) => {
+            let list = input::messages(prompt, messages, None)?;
+            Ok((tokens::count_messages(&list), tokens::COUNTER.to_string()))
+        }
+    }
+}
+
+fn estimate(model: &ModelInfo, id: &str, prompt_tokens: u64, completion_tokens: u64, calls: u64) -> Estimate {
+    let for_calls = |cost: Option<Decimal>| cost.map(|c| c * Decimal::from(calls));
+    let prompt_cost = for_calls(model.prompt_price.cost(prompt_tokens));
+    let completion_cost = for_calls(model.completion_price.cost(completion_tokens));
+    let total = prompt_cost.zip(completion_cost).map(|(p, c)| p + c);
+    Estimate {
+        model: id.to_string(),
+        prompt_tokens,
+        completion_tokens,
+        prompt_cost_usd: prompt_cost.map(pricing::to_f64),
+        completion_cost_usd: completion_cost.map(pricing::to_f64),
+        total_cost_usd: total.map(pricing::to_f64),
+        context_length: model.context_length,
+        fits_context: model.context_length.map(|c| prompt_tokens + completion_tokens <= c),
+    }
+}
