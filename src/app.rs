@@ -25,11 +25,20 @@ impl App {
     /// Builds the parts; nothing touches the network or the disk until first used.
     pub fn new(config: Config) -> Arc<App> {
         let client = Client::new(&config.base_url, config.api_key.clone(), CONNECT_TIMEOUT);
-        let catalog =
-            Catalog::new(client.clone(), config.catalog_path(), config.catalog_ttl, CATALOG_FETCH_TIMEOUT);
+        let catalog = Catalog::new(
+            client.clone(),
+            config.catalog_path(),
+            config.catalog_ttl,
+            CATALOG_FETCH_TIMEOUT,
+        );
         let cache = ResponseCache::new(config.cache == CacheBackend::Memory, config.cache_ttl);
         let router = ModelRouter::new(client.clone(), cache, config.retry, config.timeout);
-        Arc::new(App { config, client, catalog, router })
+        Arc::new(App {
+            config,
+            client,
+            catalog,
+            router,
+        })
     }
 
     /// Removes the API key from text that is about to leave the process.

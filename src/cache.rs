@@ -72,7 +72,9 @@ impl ResponseCache {
             Cache::builder()
                 .max_capacity(MAX_BYTES)
                 .weigher(|_key: &String, value: &Arc<CachedAnswer>| {
-                    u32::try_from(value.completion.text.len()).unwrap_or(u32::MAX).saturating_add(ENTRY_OVERHEAD)
+                    u32::try_from(value.completion.text.len())
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(ENTRY_OVERHEAD)
                 })
                 .time_to_live(ttl)
                 .build()
@@ -90,7 +92,11 @@ impl ResponseCache {
         if !is_cacheable(completion) {
             return;
         }
-        let answer = CachedAnswer { model: model.to_string(), completion: completion.clone(), stored_at: Instant::now() };
+        let answer = CachedAnswer {
+            model: model.to_string(),
+            completion: completion.clone(),
+            stored_at: Instant::now(),
+        };
         entries.insert(key, Arc::new(answer));
     }
 }
@@ -118,7 +124,13 @@ mod tests {
     fn key(temperature: Option<f64>) -> String {
         let chain = vec!["a/b".to_string()];
         let messages = vec![ChatMessage::new(Role::User, "hi")];
-        KeyMaterial { chain: &chain, messages: &messages, max_tokens: 10, temperature }.key()
+        KeyMaterial {
+            chain: &chain,
+            messages: &messages,
+            max_tokens: 10,
+            temperature,
+        }
+        .key()
     }
 
     #[test]

@@ -6,7 +6,11 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "openrouter-switchboard", version, about = "MCP server for consulting any model on OpenRouter")]
+#[command(
+    name = "openrouter-switchboard",
+    version,
+    about = "MCP server for consulting any model on OpenRouter"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -23,7 +27,13 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
     /// OpenRouter API key (prefer the environment variable)
-    #[arg(long, env = "OPENROUTER_API_KEY", hide = true, hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "OPENROUTER_API_KEY",
+        hide = true,
+        hide_env_values = true,
+        global = true
+    )]
     pub api_key: Option<String>,
     /// API root; any OpenAI-compatible server works for chat [default: https://openrouter.ai/api/v1]
     #[arg(long, env = "OPENROUTER_BASE_URL", global = true)]

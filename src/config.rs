@@ -14,11 +14,17 @@ pub const DEFAULT_FALLBACKS: &str = "google/gemini-2.5-flash";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    ReadFile { path: PathBuf, source: std::io::Error },
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid: {message}")]
     ParseFile { path: PathBuf, message: String },
     #[error("{setting} is not valid: {problem}")]
-    Invalid { setting: &'static str, problem: String },
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
 }
 
 /// Whether answers are cached.
@@ -58,11 +64,17 @@ impl Config {
     fn from_settings(s: Settings) -> Result<Config, ConfigError> {
         let base_url = s.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.into());
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(invalid("OPENROUTER_BASE_URL", format!("`{base_url}` must start with http:// or https://")));
+            return Err(invalid(
+                "OPENROUTER_BASE_URL",
+                format!("`{base_url}` must start with http:// or https://"),
+            ));
         }
         let defaults = RetryPolicy::default();
         Ok(Config {
-            api_key: s.api_key.filter(|k| !k.trim().is_empty()).map(|k| SecretString::from(k.trim().to_string())),
+            api_key: s
+                .api_key
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| SecretString::from(k.trim().to_string())),
             base_url,
             default_model: s.default_model.unwrap_or_else(|| DEFAULT_MODEL.into()),
             fallback_models: split_list(s.fallback_models.as_deref().unwrap_or(DEFAULT_FALLBACKS)),
@@ -86,9 +98,14 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<Settings, ConfigError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.into(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::ParseFile { path: path.into(), message: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.into(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+        path: path.into(),
+        message: e.to_string(),
+    })
 }
 
 fn invalid(setting: &'static str, problem: String) -> ConfigError {
@@ -96,13 +113,25 @@ fn invalid(setting: &'static str, problem: String) -> ConfigError {
 }
 
 fn split_list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
-fn duration(setting: &'static str, value: Option<&str>, default: &str) -> Result<Duration, ConfigError> {
+fn duration(
+    setting: &'static str,
+    value: Option<&str>,
+    default: &str,
+) -> Result<Duration, ConfigError> {
     let text = value.unwrap_or(default);
-    let parsed = humantime::parse_duration(text)
-        .map_err(|e| invalid(setting, format!("`{text}` is not a duration ({e}); write it like 30s, 5m or 24h")))?;
+    let parsed = humantime::parse_duration(text).map_err(|e| {
+        invalid(
+            setting,
+            format!("`{text}` is not a duration ({e}); write it like 30s, 5m or 24h"),
+        )
+    })?;
     if parsed.is_zero() {
         return Err(invalid(setting, "must be greater than zero".into()));
     }
@@ -146,8 +175,12 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file() {
-        let flags = Settings { default_model: Some("a/flag".into()), ..Settings::default() };
-        let file: Settings = toml::from_str("default_model = \"a/file\"\nfallback_models = \"x/1, x/2\"").unwrap();
+        let flags = Settings {
+            default_model: Some("a/flag".into()),
+            ..Settings::default()
+        };
+        let file: Settings =
+            toml::from_str("default_model = \"a/file\"\nfallback_models = \"x/1, x/2\"").unwrap();
         let config = Config::from_settings(flags.or(file)).unwrap();
         assert_eq!(config.default_model, "a/flag");
         assert_eq!(config.fallback_models, vec!["x/1", "x/2"]);
@@ -155,11 +188,22 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let settings = Settings { timeout: Some("soon".into()), ..Settings::default() };
+        let settings = Settings {
+            timeout: Some("soon".into()),
+            ..Settings::default()
+        };
         let err = Config::from_settings(settings).unwrap_err().to_string();
         assert!(err.starts_with("SWITCHBOARD_TIMEOUT is not valid"), "{err}");
-        let settings = Settings { cache: Some("floppy".into()), ..Settings::default() };
-        assert!(Config::from_settings(settings).unwrap_err().to_string().contains("SWITCHBOARD_CACHE"));
+        let settings = Settings {
+            cache: Some("floppy".into()),
+            ..Settings::default()
+        };
+        assert!(
+            Config::from_settings(settings)
+                .unwrap_err()
+                .to_string()
+                .contains("SWITCHBOARD_CACHE")
+        );
     }
 
     #[test]
@@ -169,7 +213,10 @@ mod tests {
 
     #[test]
     fn debug_hides_the_key() {
-        let settings = Settings { api_key: Some("sk-or-v1-hidden".into()), ..Settings::default() };
+        let settings = Settings {
+            api_key: Some("sk-or-v1-hidden".into()),
+            ..Settings::default()
+        };
         let config = Config::from_settings(settings).unwrap();
         assert!(!format!("{config:?}").contains("sk-or-v1-hidden"));
     }

@@ -9,7 +9,11 @@ use switchboard::{App, Config, commands, telemetry, transport};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Stdio);
-    telemetry::init(if matches!(command, Command::Stdio) { "info" } else { "warn" });
+    telemetry::init(if matches!(command, Command::Stdio) {
+        "info"
+    } else {
+        "warn"
+    });
     let config = match Config::load(cli.settings) {
         Ok(config) => config,
         Err(error) => {
@@ -17,7 +21,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("openrouter-switchboard: cannot start the async runtime: {error}");
@@ -42,7 +49,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Ask(args) => commands::ask(&app, args).await?,
         Command::Check => {
             let passed = commands::check(&app).await?;
-            return Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            return Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
     }
     Ok(ExitCode::SUCCESS)

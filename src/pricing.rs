@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn parses_decimal_strings_and_router_prices() {
-        assert_eq!(Price::parse("0.000003").per_million(), Some(Decimal::from(3)));
+        assert_eq!(
+            Price::parse("0.000003").per_million(),
+            Some(Decimal::from(3))
+        );
         assert_eq!(Price::parse("0"), Price::zero());
         assert_eq!(Price::parse("-1"), Price::Unknown);
         assert_eq!(Price::parse("abc"), Price::Unknown);

@@ -50,7 +50,12 @@ struct State {
 }
 
 impl Catalog {
-    pub fn new(client: Client, saved_path: PathBuf, ttl: Duration, fetch_timeout: Duration) -> Self {
+    pub fn new(
+        client: Client,
+        saved_path: PathBuf,
+        ttl: Duration,
+        fetch_timeout: Duration,
+    ) -> Self {
         Self {
             client,
             saved_path,
@@ -76,7 +81,9 @@ impl Catalog {
 
     fn fresh(&self) -> Option<Arc<Snapshot>> {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = state.fresh_until.is_some_and(|until| Instant::now() < until);
+        let fresh = state
+            .fresh_until
+            .is_some_and(|until| Instant::now() < until);
         if fresh { state.current.clone() } else { None }
     }
 
@@ -98,7 +105,12 @@ impl Catalog {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "live catalog unavailable; using the last known catalog");
-                let previous = self.state.lock().unwrap_or_else(|e| e.into_inner()).current.clone();
+                let previous = self
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .current
+                    .clone();
                 let fallback = match previous {
                     Some(previous) => previous,
                     None => Arc::new(self.load_saved().await.unwrap_or_else(embedded)),
@@ -110,7 +122,10 @@ impl Catalog {
 
     async fn save(&self, models: &[ApiModel], fetched_at: SystemTime) {
         let saved = SavedCatalog {
-            fetched_at: fetched_at.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs()),
+            fetched_at: fetched_at
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs()),
             captured: None,
             data: models.to_vec(),
         };
@@ -147,7 +162,10 @@ pub fn embedded() -> Snapshot {
         captured: None,
         data: Vec::new(),
     });
-    let captured = table.captured.as_deref().and_then(|d| humantime::parse_rfc3339(d).ok());
+    let captured = table
+        .captured
+        .as_deref()
+        .and_then(|d| humantime::parse_rfc3339(d).ok());
     Snapshot::new(table.data, Source::Embedded, captured.unwrap_or(UNIX_EPOCH))
 }
 

@@ -4,7 +4,13 @@ use crate::openrouter::types::ApiModel;
 use crate::pricing::Price;
 
 /// Capabilities `list_models` can filter on, derived from `supported_parameters`.
-pub const CAPABILITIES: [&str; 5] = ["tools", "reasoning", "structured_outputs", "response_format", "web_search"];
+pub const CAPABILITIES: [&str; 5] = [
+    "tools",
+    "reasoning",
+    "structured_outputs",
+    "response_format",
+    "web_search",
+];
 
 #[derive(Debug, Clone)]
 pub struct ModelInfo {
@@ -34,7 +40,11 @@ impl ModelInfo {
             input_modalities: architecture.input_modalities,
             output_modalities: architecture.output_modalities,
             created: model.created.unwrap_or_default(),
-            name: if model.name.is_empty() { model.id.clone() } else { model.name },
+            name: if model.name.is_empty() {
+                model.id.clone()
+            } else {
+                model.name
+            },
             canonical_slug: model.canonical_slug,
             id: model.id,
         }
@@ -92,7 +102,8 @@ mod tests {
     #[test]
     fn missing_price_keys_are_zero() {
         let api: ApiModel =
-            serde_json::from_value(serde_json::json!({"id": "a/b", "name": "B", "pricing": {}})).unwrap();
+            serde_json::from_value(serde_json::json!({"id": "a/b", "name": "B", "pricing": {}}))
+                .unwrap();
         assert!(ModelInfo::from_api(api).is_free());
     }
 }

@@ -53,7 +53,11 @@ pub fn search<'a>(models: &'a [ModelInfo], filter: &Filter) -> Page<'a> {
         .collect();
     matches.sort_by(|a, b| compare(a, b, filter.sort).then_with(|| a.id.cmp(&b.id)));
     let total = matches.len();
-    let models = matches.into_iter().skip(filter.offset).take(filter.limit).collect();
+    let models = matches
+        .into_iter()
+        .skip(filter.offset)
+        .take(filter.limit)
+        .collect();
     Page { models, total }
 }
 
@@ -62,8 +66,13 @@ fn matches_query(model: &ModelInfo, query: &str) -> bool {
 }
 
 fn matches_filters(model: &ModelInfo, filter: &Filter) -> bool {
-    let provider_ok = filter.provider.as_ref().is_none_or(|p| model.provider().eq_ignore_ascii_case(p));
-    let context_ok = filter.min_context.is_none_or(|min| model.context_length.is_some_and(|c| c >= min));
+    let provider_ok = filter
+        .provider
+        .as_ref()
+        .is_none_or(|p| model.provider().eq_ignore_ascii_case(p));
+    let context_ok = filter
+        .min_context
+        .is_none_or(|min| model.context_length.is_some_and(|c| c >= min));
     let modality_ok = filter
         .input_modality
         .as_ref()
@@ -73,7 +82,10 @@ fn matches_filters(model: &ModelInfo, filter: &Filter) -> bool {
         && modality_ok
         && within(model.prompt_price, filter.max_prompt_price)
         && within(model.completion_price, filter.max_completion_price)
-        && filter.supports.iter().all(|capability| model.supports(capability))
+        && filter
+            .supports
+            .iter()
+            .all(|capability| model.supports(capability))
         && (!filter.free_only || model.is_free())
 }
 
@@ -130,18 +142,35 @@ mod tests {
             model("a/cheap", "0.000001", "0.000002", 8000, 2),
             model("b/free", "0", "0", 4000, 3),
         ];
-        let filter = Filter { limit: 2, ..Filter::default() };
+        let filter = Filter {
+            limit: 2,
+            ..Filter::default()
+        };
         let page = search(&models, &filter);
         assert_eq!(ids(&page), vec!["b/free", "a/cheap"]);
         assert_eq!(page.total, 3);
-        let page = search(&models, &Filter { limit: 2, offset: 2, ..Filter::default() });
+        let page = search(
+            &models,
+            &Filter {
+                limit: 2,
+                offset: 2,
+                ..Filter::default()
+            },
+        );
         assert_eq!(ids(&page), vec!["r/auto"]);
     }
 
     #[test]
     fn price_filter_excludes_unknown_prices() {
-        let models = vec![model("r/auto", "-1", "-1", 1000, 1), model("a/cheap", "0.000001", "0.000002", 8000, 2)];
-        let filter = Filter { max_prompt_price: Some(Decimal::from(1)), limit: 20, ..Filter::default() };
+        let models = vec![
+            model("r/auto", "-1", "-1", 1000, 1),
+            model("a/cheap", "0.000001", "0.000002", 8000, 2),
+        ];
+        let filter = Filter {
+            max_prompt_price: Some(Decimal::from(1)),
+            limit: 20,
+            ..Filter::default()
+        };
         assert_eq!(ids(&search(&models, &filter)), vec!["a/cheap"]);
     }
 }

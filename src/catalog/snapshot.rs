@@ -46,7 +46,12 @@ impl Snapshot {
         for (position, model) in models.iter().enumerate() {
             index.insert(model.id.clone(), position);
         }
-        Self { models, source, fetched_at, index }
+        Self {
+            models,
+            source,
+            fetched_at,
+            index,
+        }
     }
 
     /// Finds a model by id, or by the dated canonical slug a response may name.

@@ -19,5 +19,9 @@ pub fn closest_ids(snapshot: &Snapshot, wanted: &str, n: usize) -> Vec<String> {
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(n).map(|(_, id)| id.to_string()).collect()
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, id)| id.to_string())
+        .collect()
 }

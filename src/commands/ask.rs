@@ -14,7 +14,9 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         temperature: args.temperature,
         ..AskModelArgs::default()
     };
-    let output = ask_model::run(app, tool_args, &mut |_, _| {}).await.map_err(|e| anyhow::anyhow!(app.redact(&e.to_string())))?;
+    let output = ask_model::run(app, tool_args, &mut |_, _| {})
+        .await
+        .map_err(|e| anyhow::anyhow!(app.redact(&e.to_string())))?;
     if args.json {
         return print_json(&output);
     }

@@ -32,11 +32,16 @@ fn line(ok: bool, text: String) -> (bool, String) {
 
 async fn check_key(app: &App) -> (bool, String) {
     if !app.client.has_key() {
-        return line(false, "key: OPENROUTER_API_KEY is not set (list_models and estimate_cost still work)".into());
+        return line(
+            false,
+            "key: OPENROUTER_API_KEY is not set (list_models and estimate_cost still work)".into(),
+        );
     }
     match app.client.key_info(KEY_TIMEOUT).await {
         Ok(info) => {
-            let limit = info.limit.map_or_else(|| "no limit".into(), |l| format!("limit ${l}"));
+            let limit = info
+                .limit
+                .map_or_else(|| "no limit".into(), |l| format!("limit ${l}"));
             let usage = info.usage.map_or_else(|| "?".into(), |u| format!("${u}"));
             line(true, format!("key: valid, {limit}, used {usage}"))
         }
@@ -58,9 +63,15 @@ async fn check_catalog(app: &App) -> (bool, String) {
 fn check_data_dir(app: &App) -> (bool, String) {
     let dir = &app.config.data_dir;
     let probe = dir.join(format!(".check-{}", std::process::id()));
-    let writable = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&probe, b"ok")).is_ok();
+    let writable = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .is_ok();
     let _ = std::fs::remove_file(&probe);
     let cache = format!("{:?} cache", app.config.cache).to_lowercase();
-    let text = format!("cache store: {cache}; data dir {} {}", dir.display(), if writable { "writable" } else { "not writable" });
+    let text = format!(
+        "cache store: {cache}; data dir {} {}",
+        dir.display(),
+        if writable { "writable" } else { "not writable" }
+    );
     line(writable, text)
 }

@@ -33,5 +33,13 @@ fn print_lines(lines: &[String]) -> anyhow::Result<()> {
 
 /// A cell for a USD amount (per 1M tokens or total) or `?` when unknown.
 fn usd(value: Option<f64>) -> String {
-    value.map_or_else(|| "?".to_string(), |v| format!("${v:.6}").trim_end_matches('0').trim_end_matches('.').to_string())
+    value.map_or_else(
+        || "?".to_string(),
+        |v| {
+            format!("${v:.6}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        },
+    )
 }

@@ -24,11 +24,20 @@ pub async fn models(app: &App, args: ModelsArgs) -> anyhow::Result<()> {
     if json {
         return print_json(&output);
     }
-    let mut lines = vec![format!("{:<48} {:>9} {:>12} {:>12}  supports", "id", "context", "prompt/1M", "output/1M")];
+    let mut lines = vec![format!(
+        "{:<48} {:>9} {:>12} {:>12}  supports",
+        "id", "context", "prompt/1M", "output/1M"
+    )];
     lines.extend(output.models.iter().map(|m| {
-        let context = m.context_length.map_or_else(|| "?".into(), |c| c.to_string());
+        let context = m
+            .context_length
+            .map_or_else(|| "?".into(), |c| c.to_string());
         let (prompt, completion) = (usd(m.prompt_price_per_m), usd(m.completion_price_per_m));
-        format!("{:<48} {context:>9} {prompt:>12} {completion:>12}  {}", m.id, m.supports.join(","))
+        format!(
+            "{:<48} {context:>9} {prompt:>12} {completion:>12}  {}",
+            m.id,
+            m.supports.join(",")
+        )
     }));
     let catalog = &output.catalog;
     lines.push(format!(

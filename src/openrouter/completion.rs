@@ -54,7 +54,9 @@ impl Accumulator {
     pub fn push_chunk(&mut self, chunk: ChatChunk) -> Result<(), Error> {
         if let Some(error) = chunk.error {
             return Err(Error::MidStream {
-                code: error.code.map(|c| c.to_string().trim_matches('"').to_string()),
+                code: error
+                    .code
+                    .map(|c| c.to_string().trim_matches('"').to_string()),
                 message: super::error::truncate(error.message.as_deref().unwrap_or("stream error")),
                 received_chars: self.chars(),
             });
@@ -113,8 +115,14 @@ mod tests {
     #[test]
     fn builds_text_and_takes_usage_from_final_chunk_with_choices() {
         let mut acc = Accumulator::default();
-        acc.push_event(&chunk(r#"{"id":"gen-1","model":"m","provider":"P","choices":[{"delta":{"content":"he"}}]}"#)).unwrap();
-        acc.push_event(&chunk(r#"{"choices":[{"delta":{"content":"llo"},"finish_reason":"stop"}]}"#)).unwrap();
+        acc.push_event(&chunk(
+            r#"{"id":"gen-1","model":"m","provider":"P","choices":[{"delta":{"content":"he"}}]}"#,
+        ))
+        .unwrap();
+        acc.push_event(&chunk(
+            r#"{"choices":[{"delta":{"content":"llo"},"finish_reason":"stop"}]}"#,
+        ))
+        .unwrap();
         acc.push_event(&chunk(r#"{"choices":[{"delta":{"content":""},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"cost":0.5}}"#)).unwrap();
         acc.push_event("[DONE]").unwrap();
         assert!(acc.is_done());
@@ -128,7 +136,8 @@ mod tests {
     #[test]
     fn usage_chunk_may_have_no_choices() {
         let mut acc = Accumulator::default();
-        acc.push_event(r#"{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}"#).unwrap();
+        acc.push_event(r#"{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}"#)
+            .unwrap();
         acc.push_event(r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,"cost":0.1}}"#).unwrap();
         assert_eq!(acc.finish().unwrap().usage.total_tokens, 2);
     }
@@ -136,17 +145,22 @@ mod tests {
     #[test]
     fn error_chunk_after_content_is_an_error() {
         let mut acc = Accumulator::default();
-        acc.push_event(r#"{"choices":[{"delta":{"content":"partial"},"finish_reason":"length"}]}"#).unwrap();
+        acc.push_event(r#"{"choices":[{"delta":{"content":"partial"},"finish_reason":"length"}]}"#)
+            .unwrap();
         let err = acc
             .push_event(r#"{"error":{"code":400,"message":"Token limit reached"},"choices":[{"delta":{"content":""},"finish_reason":null}]}"#)
             .unwrap_err();
-        assert_eq!(err.to_string(), "stream failed after 7 characters: Token limit reached");
+        assert_eq!(
+            err.to_string(),
+            "stream failed after 7 characters: Token limit reached"
+        );
     }
 
     #[test]
     fn a_stream_cut_short_is_an_error() {
         let mut acc = Accumulator::default();
-        acc.push_event(r#"{"choices":[{"delta":{"content":"half"}}]}"#).unwrap();
+        acc.push_event(r#"{"choices":[{"delta":{"content":"half"}}]}"#)
+            .unwrap();
         assert!(matches!(acc.finish(), Err(Error::MidStream { .. })));
     }
 }

@@ -73,7 +73,47 @@ impl Error {
         } else {
             TransportKind::Other
         };
-        Error::Transport { kind, detail: describe(&err.without_url()) }
+        Error::Transport {
+            kind,
+            detail: describe(&err.without_url()),
+        }
+    }
+
+    /// Replaces `key` wherever upstream text might have echoed it. Every error leaving the client
+    /// passes through here, so no log line or tool output downstream can carry the key.
+    pub(crate) fn redacted(self, key: Option<&str>) -> Error {
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return self;
+        };
+        let scrub = |text: String| text.replace(key, "[redacted]");
+        match self {
+            Error::Transport { kind, detail } => Error::Transport {
+                kind,
+                detail: scrub(detail),
+            },
+            Error::Api {
+                status,
+                message,
+                error_type,
+                retry_after,
+            } => Error::Api {
+                status,
+                message: scrub(message),
+                error_type,
+                retry_after,
+            },
+            Error::MidStream {
+                code,
+                message,
+                received_chars,
+            } => Error::MidStream {
+                code,
+                message: scrub(message),
+                received_chars,
+            },
+            Error::Decode(detail) => Error::Decode(scrub(detail)),
+            Error::MissingKey => Error::MissingKey,
+        }
     }
 
     /// Builds an API error from a status and a body that may or may not be JSON.
@@ -88,8 +128,17 @@ impl Error {
             .and_then(|m| m.get("error_type"))
             .and_then(|t| t.as_str())
             .map(str::to_string);
-        let message = if message.is_empty() { "no error body".to_string() } else { message };
-        Error::Api { status, message: truncate(&message), error_type, retry_after }
+        let message = if message.is_empty() {
+            "no error body".to_string()
+        } else {
+            message
+        };
+        Error::Api {
+            status,
+            message: truncate(&message),
+            error_type,
+            retry_after,
+        }
     }
 }
 
@@ -139,7 +188,12 @@ mod tests {
     fn prefers_the_provider_message_and_reads_error_type() {
         let body = r#"{"error":{"code":429,"message":"Provider returned error",
             "metadata":{"raw":"rate-limited upstream","error_type":"rate_limit_exceeded"}}}"#;
-        let Error::Api { message, error_type, .. } = Error::from_response(429, body, None) else {
+        let Error::Api {
+            message,
+            error_type,
+            ..
+        } = Error::from_response(429, body, None)
+        else {
             panic!("expected an api error");
         };
         assert_eq!(message, "rate-limited upstream");
@@ -152,6 +206,16 @@ mod tests {
         assert_eq!(err.to_string(), "HTTP 502: <html>bad gateway</html>");
         let err = Error::from_response(503, "", None);
         assert_eq!(err.to_string(), "HTTP 503: no error body");
+    }
+
+    #[test]
+    fn redacts_an_echoed_key() {
+        let err =
+            Error::from_response(400, r#"{"error":{"message":"bad key sk-or-v1-abc"}}"#, None);
+        assert_eq!(
+            err.redacted(Some("sk-or-v1-abc")).to_string(),
+            "HTTP 400: bad key [redacted]"
+        );
     }
 
     #[test]

@@ -46,7 +46,9 @@ impl Client {
             key,
             connect_timeout,
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     pub fn has_key(&self) -> bool {
@@ -73,30 +75,54 @@ impl Client {
         format!("{}{path}", self.inner.base_url)
     }
 
-    fn authorized(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
+    fn authorized(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let key = self.inner.key.as_ref().ok_or(Error::MissingKey)?;
         Ok(builder.bearer_auth(key.expose_secret()))
     }
 
     /// `GET /models`: the public catalog (no key needed).
     pub async fn list_models(&self, timeout: Duration) -> Result<ModelsResponse, Error> {
-        let request = self.http().get(self.url("/models")).timeout(timeout);
-        let response = send(request).await?;
-        response.json().await.map_err(|e| Error::Decode(e.to_string()))
+        let fetch = async {
+            let response = send(self.http().get(self.url("/models")).timeout(timeout)).await?;
+            response
+                .json()
+                .await
+                .map_err(|e| Error::Decode(e.to_string()))
+        };
+        fetch.await.map_err(|e| e.redacted(self.key_text()))
     }
 
     /// `GET /key`: the key's limit and usage.
     pub async fn key_info(&self, timeout: Duration) -> Result<KeyInfo, Error> {
-        let request = self.authorized(self.http().get(self.url("/key")).timeout(timeout))?;
-        let response = send(request).await?;
-        let body: KeyResponse = response.json().await.map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(body.data)
+        let fetch = async {
+            let response =
+                send(self.authorized(self.http().get(self.url("/key")).timeout(timeout))?).await?;
+            let body: KeyResponse = response
+                .json()
+                .await
+                .map_err(|e| Error::Decode(e.to_string()))?;
+            Ok(body.data)
+        };
+        fetch.await.map_err(|e: Error| e.redacted(self.key_text()))
     }
 
     /// `POST /chat/completions`. Reads an SSE stream when the server sends one (always, when
     /// `request.stream` is set and the server honours it), else one JSON body. `on_progress` is
     /// called as streamed text arrives.
     pub async fn chat(
+        &self,
+        request: &ChatRequest,
+        on_progress: &mut (dyn FnMut(&Accumulator) + Send),
+    ) -> Result<Completion, Error> {
+        self.chat_unredacted(request, on_progress)
+            .await
+            .map_err(|e| e.redacted(self.key_text()))
+    }
+
+    async fn chat_unredacted(
         &self,
         request: &ChatRequest,
         on_progress: &mut (dyn FnMut(&Accumulator) + Send),
@@ -139,7 +165,11 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Err
 /// `Retry-After` in seconds (the form OpenRouter sends).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 async fn read_limited(mut response: reqwest::Response) -> String {
@@ -155,7 +185,10 @@ async fn read_limited(mut response: reqwest::Response) -> String {
 }
 
 async fn read_body(response: reqwest::Response) -> Result<Completion, Error> {
-    let chunk: ChatChunk = response.json().await.map_err(|e| Error::Decode(e.to_string()))?;
+    let chunk: ChatChunk = response
+        .json()
+        .await
+        .map_err(|e| Error::Decode(e.to_string()))?;
     let mut acc = Accumulator::default();
     acc.push_chunk(chunk)?;
     acc.finish()
@@ -169,7 +202,9 @@ async fn read_stream(
     let mut acc = Accumulator::default();
     let mut body = response.bytes_stream();
     while !acc.is_done() {
-        let Some(bytes) = body.next().await else { break };
+        let Some(bytes) = body.next().await else {
+            break;
+        };
         let bytes = bytes.map_err(|e| Error::MidStream {
             code: None,
             message: format!("connection lost: {}", error::truncate(&e.to_string())),
@@ -201,7 +236,11 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let client = Client::new("http://x", Some("sk-or-v1-secret".to_string().into()), Duration::from_secs(1));
+        let client = Client::new(
+            "http://x",
+            Some("sk-or-v1-secret".to_string().into()),
+            Duration::from_secs(1),
+        );
         assert!(!format!("{client:?}").contains("sk-or-v1-secret"));
     }
 }

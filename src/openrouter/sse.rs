@@ -58,7 +58,10 @@ mod tests {
     fn skips_comments_and_joins_split_reads() {
         let mut decoder = SseDecoder::default();
         assert!(decoder.feed(b": OPENROUTER PROCESSING\n\nda").is_empty());
-        assert_eq!(decoder.feed(b"ta: {\"a\":1}\r\n\r\ndata: [DONE]\n\n"), vec!["{\"a\":1}", "[DONE]"]);
+        assert_eq!(
+            decoder.feed(b"ta: {\"a\":1}\r\n\r\ndata: [DONE]\n\n"),
+            vec!["{\"a\":1}", "[DONE]"]
+        );
     }
 
     #[test]

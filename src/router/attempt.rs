@@ -40,7 +40,13 @@ pub struct Attempt {
 
 impl Attempt {
     pub fn ok(model: &str, latency_ms: u64) -> Self {
-        Self { model: model.to_string(), outcome: Outcome::Ok, status: None, error: None, latency_ms }
+        Self {
+            model: model.to_string(),
+            outcome: Outcome::Ok,
+            status: None,
+            error: None,
+            latency_ms,
+        }
     }
 
     pub fn failed(model: &str, outcome: Outcome, error: &Error, latency_ms: u64) -> Self {
@@ -54,7 +60,13 @@ impl Attempt {
     }
 
     pub fn skipped(model: &str, reason: impl Into<String>) -> Self {
-        Self { model: model.to_string(), outcome: Outcome::Skipped, status: None, error: Some(reason.into()), latency_ms: 0 }
+        Self {
+            model: model.to_string(),
+            outcome: Outcome::Skipped,
+            status: None,
+            error: Some(reason.into()),
+            latency_ms: 0,
+        }
     }
 }
 

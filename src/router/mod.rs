@@ -43,7 +43,10 @@ pub struct Routed {
 pub enum RouteError {
     /// A failure no other model can fix (bad key, no credits).
     #[error("{message}; attempts:{}", attempt::list(.attempts))]
-    Stopped { message: String, attempts: Vec<Attempt> },
+    Stopped {
+        message: String,
+        attempts: Vec<Attempt>,
+    },
     #[error("every model in the chain failed; attempts:{}", attempt::list(.attempts))]
     Exhausted { attempts: Vec<Attempt> },
     #[error(
@@ -51,7 +54,10 @@ pub enum RouteError {
         humantime::format_duration(*.timeout),
         attempt::list(.attempts)
     )]
-    Deadline { timeout: Duration, attempts: Vec<Attempt> },
+    Deadline {
+        timeout: Duration,
+        attempts: Vec<Attempt>,
+    },
 }
 
 /// What trying one model came to.
@@ -71,8 +77,18 @@ pub struct ModelRouter {
 }
 
 impl ModelRouter {
-    pub fn new(client: Client, cache: ResponseCache, policy: RetryPolicy, timeout: Duration) -> Self {
-        Self { client, cache, policy, timeout }
+    pub fn new(
+        client: Client,
+        cache: ResponseCache,
+        policy: RetryPolicy,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            client,
+            cache,
+            policy,
+            timeout,
+        }
     }
 
     /// Answers `call` from the cache or from the first model in the chain that can.
@@ -91,25 +107,44 @@ impl ModelRouter {
             && let Some(hit) = self.cache.get(&key)
         {
             let attempts = Vec::new();
-            return Ok(Routed { model: hit.model.clone(), completion: hit.completion.clone(), attempts, cached: true });
+            return Ok(Routed {
+                model: hit.model.clone(),
+                completion: hit.completion.clone(),
+                attempts,
+                cached: true,
+            });
         }
         let deadline = Instant::now() + self.timeout;
         let mut attempts = call.skipped.clone();
         for (position, model) in call.chain.iter().enumerate() {
             let is_last = position + 1 == call.chain.len();
-            match self.try_model(model, call, deadline, is_last, &mut attempts, progress).await {
+            match self
+                .try_model(model, call, deadline, is_last, &mut attempts, progress)
+                .await
+            {
                 ModelResult::Answered(completion) => {
                     if call.cache.writes() {
                         self.cache.put(key, model, &completion);
                     }
-                    return Ok(Routed { model: model.clone(), completion, attempts, cached: false });
+                    return Ok(Routed {
+                        model: model.clone(),
+                        completion,
+                        attempts,
+                        cached: false,
+                    });
                 }
                 ModelResult::Next => {}
                 ModelResult::Stop(error) => {
-                    return Err(RouteError::Stopped { message: stop_message(&error), attempts });
+                    return Err(RouteError::Stopped {
+                        message: stop_message(&error),
+                        attempts,
+                    });
                 }
                 ModelResult::DeadlinePassed => {
-                    return Err(RouteError::Deadline { timeout: self.timeout, attempts });
+                    return Err(RouteError::Deadline {
+                        timeout: self.timeout,
+                        attempts,
+                    });
                 }
             }
         }
@@ -133,12 +168,17 @@ impl ModelRouter {
             temperature: call.temperature,
             stream: true,
         };
-        let give_up = if is_last { Outcome::Failed } else { Outcome::FellBack };
+        let give_up = if is_last {
+            Outcome::Failed
+        } else {
+            Outcome::FellBack
+        };
         let mut retry = 0;
         loop {
             let started = Instant::now();
             let mut on_chunk = |acc: &Accumulator| progress(model, acc);
-            let result = tokio::time::timeout_at(deadline, self.client.chat(&request, &mut on_chunk)).await;
+            let result =
+                tokio::time::timeout_at(deadline, self.client.chat(&request, &mut on_chunk)).await;
             let elapsed = millis(started.elapsed());
             let error = match result {
                 Ok(Ok(completion)) => {
@@ -166,7 +206,8 @@ impl ModelRouter {
                     return ModelResult::Next;
                 }
                 Decision::Retry { after } => {
-                    let delay = after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
+                    let delay =
+                        after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
                     if retry >= self.policy.max_retries || Instant::now() + delay >= deadline {
                         attempts.push(Attempt::failed(model, give_up, &error, elapsed));
                         return ModelResult::Next;

@@ -19,9 +19,15 @@ pub fn classify(error: &Error) -> Decision {
     match error {
         Error::MissingKey => Decision::Stop,
         Error::Transport { .. } | Error::MidStream { .. } => Decision::Retry { after: None },
-        Error::Api { status, retry_after, .. } => match status {
+        Error::Api {
+            status,
+            retry_after,
+            ..
+        } => match status {
             401 | 402 => Decision::Stop,
-            408 | 429 | 500..=599 => Decision::Retry { after: *retry_after },
+            408 | 429 | 500..=599 => Decision::Retry {
+                after: *retry_after,
+            },
             _ => Decision::NextModel,
         },
         Error::Decode(_) => Decision::NextModel,
@@ -41,7 +47,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_retries: 2, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8) }
+        Self {
+            max_retries: 2,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+        }
     }
 }
 
@@ -61,7 +71,12 @@ mod tests {
     use super::*;
 
     fn api(status: u16, retry_after: Option<Duration>) -> Error {
-        Error::Api { status, message: String::new(), error_type: None, retry_after }
+        Error::Api {
+            status,
+            message: String::new(),
+            error_type: None,
+            retry_after,
+        }
     }
 
     #[test]
@@ -73,9 +88,17 @@ mod tests {
         assert_eq!(classify(&api(408, None)), Decision::Retry { after: None });
         assert_eq!(classify(&api(503, None)), Decision::Retry { after: None });
         for status in [400, 403, 404, 413] {
-            assert_eq!(classify(&api(status, None)), Decision::NextModel, "{status}");
+            assert_eq!(
+                classify(&api(status, None)),
+                Decision::NextModel,
+                "{status}"
+            );
         }
-        let mid = Error::MidStream { code: None, message: String::new(), received_chars: 3 };
+        let mid = Error::MidStream {
+            code: None,
+            message: String::new(),
+            received_chars: 3,
+        };
         assert_eq!(classify(&mid), Decision::Retry { after: None });
     }
 
@@ -87,7 +110,10 @@ mod tests {
             max_delay: Duration::from_millis(350),
         };
         assert_eq!(policy.delay_for(0, 0.0), Duration::from_millis(50));
-        assert_eq!(policy.delay_for(0, 0.999_999), Duration::from_micros(99_999) + Duration::from_nanos(950));
+        assert_eq!(
+            policy.delay_for(0, 0.999_999),
+            Duration::from_micros(99_999) + Duration::from_nanos(950)
+        );
         assert_eq!(policy.delay_for(1, 0.0), Duration::from_millis(100));
         assert_eq!(policy.delay_for(3, 1.0), Duration::from_millis(350));
         assert_eq!(policy.delay_for(40, 1.0), Duration::from_millis(350));

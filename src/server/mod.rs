@@ -5,11 +5,11 @@ mod progress;
 mod schema;
 
 use crate::App;
+use crate::tools::ToolError;
 use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
 use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
 use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
 use crate::tools::list_models::{self, ListModelsArgs, ListModelsOutput};
-use crate::tools::ToolError;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -74,14 +74,19 @@ impl Switchboard {
         cancel: CancellationToken,
     ) -> Result<Json<CompareModelsOutput>, String> {
         let reporter = ProgressReporter::start(peer, meta.get_progress_token());
-        let on_done = |done: usize, total: usize| reporter.update(format!("{done} of {total} models finished"));
+        let on_done = |done: usize, total: usize| {
+            reporter.update(format!("{done} of {total} models finished"))
+        };
         let run = compare_models::run(&self.app, args, &on_done);
         self.finish(cancellable(run, cancel).await)
     }
 
     /// Search the OpenRouter catalog: ids, context windows, prices in USD per 1M tokens, capabilities. Free.
     #[tool(annotations(read_only_hint = true, open_world_hint = true))]
-    async fn list_models(&self, Parameters(args): Parameters<ListModelsArgs>) -> Result<Json<ListModelsOutput>, String> {
+    async fn list_models(
+        &self,
+        Parameters(args): Parameters<ListModelsArgs>,
+    ) -> Result<Json<ListModelsOutput>, String> {
         self.finish(list_models::run(&self.app, args).await)
     }
 
@@ -121,7 +126,10 @@ async fn cancellable<T>(
 impl ServerHandler for Switchboard {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("openrouter-switchboard", env!("CARGO_PKG_VERSION")))
+            .with_server_info(Implementation::new(
+                "openrouter-switchboard",
+                env!("CARGO_PKG_VERSION"),
+            ))
             .with_instructions(INSTRUCTIONS)
     }
 }

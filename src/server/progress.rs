@@ -20,11 +20,17 @@ pub struct ProgressReporter {
 impl ProgressReporter {
     pub fn start(peer: Peer<RoleServer>, token: Option<ProgressToken>) -> Self {
         let Some(token) = token else {
-            return Self { status: None, task: None };
+            return Self {
+                status: None,
+                task: None,
+            };
         };
         let (status, receiver) = watch::channel("waiting for the first model".to_string());
         let task = tokio::spawn(forward(peer, token, receiver));
-        Self { status: Some(status), task: Some(task) }
+        Self {
+            status: Some(status),
+            task: Some(task),
+        }
     }
 
     /// Replaces the status message; only the latest is sent.
@@ -44,7 +50,11 @@ impl Drop for ProgressReporter {
 }
 
 /// Sends a notification on every change (throttled) or heartbeat; progress counts up from 1.
-async fn forward(peer: Peer<RoleServer>, token: ProgressToken, mut status: watch::Receiver<String>) {
+async fn forward(
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    mut status: watch::Receiver<String>,
+) {
     let mut sent: u32 = 0;
     loop {
         tokio::select! {
@@ -53,7 +63,8 @@ async fn forward(peer: Peer<RoleServer>, token: ProgressToken, mut status: watch
         }
         let message = status.borrow_and_update().clone();
         sent += 1;
-        let param = ProgressNotificationParam::new(token.clone(), f64::from(sent)).with_message(message);
+        let param =
+            ProgressNotificationParam::new(token.clone(), f64::from(sent)).with_message(message);
         if peer.notify_progress(param).await.is_err() {
             return;
         }

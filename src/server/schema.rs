@@ -45,7 +45,10 @@ fn compacted(schema: &Map<String, Value>, kind: Kind) -> Map<String, Value> {
 fn inline_refs(value: &mut Value, defs: &Map<String, Value>) {
     match value {
         Value::Object(map) => {
-            let target = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/"));
+            let target = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"));
             if let Some(definition) = target.and_then(|name| defs.get(name)) {
                 let mut definition = definition.clone();
                 inline_refs(&mut definition, defs);
@@ -65,7 +68,11 @@ fn shallow(schema: &mut Value) {
     map.remove("properties");
     map.remove("required");
     map.remove("additionalProperties");
-    let object_items = map.get("items").and_then(|i| i.get("type")).and_then(Value::as_str) == Some("object");
+    let object_items = map
+        .get("items")
+        .and_then(|i| i.get("type"))
+        .and_then(Value::as_str)
+        == Some("object");
     if object_items {
         map.remove("items");
     }
@@ -110,7 +117,11 @@ fn strip_child(key: &str, child: &mut Value, kind: Kind) {
 /// An optional input is simply not required; `["string", "null"]` says nothing more than `"string"`.
 fn drop_null_type(map: &mut Map<String, Value>) {
     if let Some(Value::Array(types)) = map.get("type") {
-        let kept: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        let kept: Vec<Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .cloned()
+            .collect();
         if kept.len() == 1 {
             map.insert("type".into(), kept[0].clone());
         }

@@ -47,7 +47,11 @@ pub struct AskModelOutput {
 }
 
 /// Validates, routes and shapes the answer. `progress` sees streamed text as it arrives.
-pub async fn run(app: &App, args: AskModelArgs, progress: Progress<'_>) -> Result<AskModelOutput, ToolError> {
+pub async fn run(
+    app: &App,
+    args: AskModelArgs,
+    progress: Progress<'_>,
+) -> Result<AskModelOutput, ToolError> {
     let started = Instant::now();
     let messages = input::messages(args.prompt, args.messages, args.system)?;
     let max_tokens = input::max_tokens(args.max_tokens)?;
@@ -55,7 +59,14 @@ pub async fn run(app: &App, args: AskModelArgs, progress: Progress<'_>) -> Resul
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (chain, skipped) = models::chain(app, args.model, args.fallback_models).await?;
     let requested_model = chain[0].clone();
-    let call = Call { chain, skipped, messages, max_tokens, temperature, cache };
+    let call = Call {
+        chain,
+        skipped,
+        messages,
+        max_tokens,
+        temperature,
+        cache,
+    };
     let routed = app.router.route(&call, progress).await?;
     let completion = routed.completion;
     Ok(AskModelOutput {

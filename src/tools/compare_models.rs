@@ -70,23 +70,38 @@ pub async fn run(
     let total = args.models.len();
     let runs = args.models.iter().map(|model| async {
         let result = ask_one(app, model, &messages, max_tokens, temperature, cache).await;
-        on_done(finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1, total);
+        on_done(
+            finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
+            total,
+        );
         result
     });
     let results = join_all(runs).await;
-    let total_cost_usd = results.iter().filter_map(|r| r.usage.as_ref()).map(|u| u.cost_usd).sum();
-    Ok(CompareModelsOutput { results, total_cost_usd, wall_ms: millis(started.elapsed()) })
+    let total_cost_usd = results
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.cost_usd)
+        .sum();
+    Ok(CompareModelsOutput {
+        results,
+        total_cost_usd,
+        wall_ms: millis(started.elapsed()),
+    })
 }
 
 async fn check_models(app: &App, ids: &[String]) -> Result<(), ToolError> {
     if !(MIN_MODELS..=MAX_MODELS).contains(&ids.len()) {
         return Err(ToolError::invalid(
             "models",
-            format!("names {} models; give between {MIN_MODELS} and {MAX_MODELS} ids", ids.len()),
+            format!(
+                "names {} models; give between {MIN_MODELS} and {MAX_MODELS} ids",
+                ids.len()
+            ),
         ));
     }
     let snapshot = app.catalog.snapshot().await;
-    ids.iter().try_for_each(|id| models::check(&snapshot, "models", id))
+    ids.iter()
+        .try_for_each(|id| models::check(&snapshot, "models", id))
 }
 
 async fn ask_one(

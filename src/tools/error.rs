@@ -6,16 +6,26 @@ use crate::router::RouteError;
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
     #[error("invalid argument `{field}`: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
     #[error("invalid argument `{field}`: unknown model id `{id}`{}; use list_models to search the catalog", suggestions(.closest))]
-    UnknownModel { field: &'static str, id: String, closest: Vec<String> },
+    UnknownModel {
+        field: &'static str,
+        id: String,
+        closest: Vec<String>,
+    },
     #[error(transparent)]
     Route(#[from] RouteError),
 }
 
 impl ToolError {
     pub fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
-        ToolError::Invalid { field, problem: problem.into() }
+        ToolError::Invalid {
+            field,
+            problem: problem.into(),
+        }
     }
 }
 

@@ -51,13 +51,23 @@ pub struct Estimate {
 
 pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput, ToolError> {
     let ids = model_ids(args.models, args.model)?;
-    let completion_tokens = u64::from(input::token_count("completion_tokens", args.completion_tokens, 1024)?);
+    let completion_tokens = u64::from(input::token_count(
+        "completion_tokens",
+        args.completion_tokens,
+        1024,
+    )?);
     let calls = match args.calls {
         None => 1,
         Some(n) if (1..=MAX_CALLS).contains(&n) => n as u64,
-        Some(n) => return Err(ToolError::invalid("calls", format!("must be between 1 and {MAX_CALLS}, got {n}"))),
+        Some(n) => {
+            return Err(ToolError::invalid(
+                "calls",
+                format!("must be between 1 and {MAX_CALLS}, got {n}"),
+            ));
+        }
     };
-    let (prompt_tokens, token_counter) = prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
+    let (prompt_tokens, token_counter) =
+        prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
     let snapshot = app.catalog.snapshot().await;
     let mut estimates = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -70,7 +80,10 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
-    Ok(EstimateCostOutput { estimates, token_counter })
+    Ok(EstimateCostOutput {
+        estimates,
+        token_counter,
+    })
 }
 
 fn unknown(snapshot: &crate::catalog::Snapshot, id: &str) -> ToolError {
@@ -78,20 +91,39 @@ fn unknown(snapshot: &crate::catalog::Snapshot, id: &str) -> ToolError {
         Err(error) => error,
         Ok(()) => ToolError::invalid(
             "models",
-            format!("`{id}` has no price in the {} catalog; try again once the live catalog is reachable", snapshot.source.as_str()),
+            format!(
+                "`{id}` has no price in the {} catalog; try again once the live catalog is reachable",
+                snapshot.source.as_str()
+            ),
         ),
     }
 }
 
 fn model_ids(list: Option<Vec<String>>, single: Option<String>) -> Result<Vec<String>, ToolError> {
     let ids = match (list, single) {
-        (Some(_), Some(_)) => return Err(ToolError::invalid("model", "give either `model` or `models`, not both")),
-        (None, None) => return Err(ToolError::invalid("models", "missing: give `model` or `models` (1 to 20 ids)")),
+        (Some(_), Some(_)) => {
+            return Err(ToolError::invalid(
+                "model",
+                "give either `model` or `models`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ToolError::invalid(
+                "models",
+                "missing: give `model` or `models` (1 to 20 ids)",
+            ));
+        }
         (Some(list), None) => list,
         (None, Some(one)) => vec![one],
     };
     if ids.is_empty() || ids.len() > MAX_MODELS {
-        return Err(ToolError::invalid("models", format!("names {} models; give between 1 and {MAX_MODELS}", ids.len())));
+        return Err(ToolError::invalid(
+            "models",
+            format!(
+                "names {} models; give between 1 and {MAX_MODELS}",
+                ids.len()
+            ),
+        ));
     }
     Ok(ids)
 }
@@ -103,8 +135,14 @@ fn prompt_tokens(
     given: Option<i64>,
 ) -> Result<(u64, String), ToolError> {
     match (given, prompt.is_some() || messages.is_some()) {
-        (Some(_), true) => Err(ToolError::invalid("prompt_tokens", "give either `prompt_tokens` or a prompt to count, not both")),
-        (Some(n), false) if n < 0 => Err(ToolError::invalid("prompt_tokens", format!("must be 0 or more, got {n}"))),
+        (Some(_), true) => Err(ToolError::invalid(
+            "prompt_tokens",
+            "give either `prompt_tokens` or a prompt to count, not both",
+        )),
+        (Some(n), false) if n < 0 => Err(ToolError::invalid(
+            "prompt_tokens",
+            format!("must be 0 or more, got {n}"),
+        )),
         (Some(n), false) => Ok((n as u64, "given".to_string())),
         (None, _) => {
             let list = input::messages(prompt, messages, None)?;
@@ -113,7 +151,13 @@ fn prompt_tokens(
     }
 }
 
-fn estimate(model: &ModelInfo, id: &str, prompt_tokens: u64, completion_tokens: u64, calls: u64) -> Estimate {
+fn estimate(
+    model: &ModelInfo,
+    id: &str,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    calls: u64,
+) -> Estimate {
     let for_calls = |cost: Option<Decimal>| cost.map(|c| c * Decimal::from(calls));
     let prompt_cost = for_calls(model.prompt_price.cost(prompt_tokens));
     let completion_cost = for_calls(model.completion_price.cost(completion_tokens));
@@ -126,6 +170,8 @@ fn estimate(model: &ModelInfo, id: &str, prompt_tokens: u64, completion_tokens: 
         completion_cost_usd: completion_cost.map(pricing::to_f64),
         total_cost_usd: total.map(pricing::to_f64),
         context_length: model.context_length,
-        fits_context: model.context_length.map(|c| prompt_tokens + completion_tokens <= c),
+        fits_context: model
+            .context_length
+            .map(|c| prompt_tokens + completion_tokens <= c),
     }
 }

@@ -20,10 +20,23 @@ pub fn messages(
     system: Option<String>,
 ) -> Result<Vec<ChatMessage>, ToolError> {
     let mut list = match (prompt, messages) {
-        (Some(_), Some(_)) => return Err(ToolError::invalid("prompt", "give either `prompt` or `messages`, not both")),
-        (None, None) => return Err(ToolError::invalid("prompt", "missing: give `prompt` (text) or `messages`")),
+        (Some(_), Some(_)) => {
+            return Err(ToolError::invalid(
+                "prompt",
+                "give either `prompt` or `messages`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ToolError::invalid(
+                "prompt",
+                "missing: give `prompt` (text) or `messages`",
+            ));
+        }
         (Some(prompt), None) if prompt.trim().is_empty() => {
-            return Err(ToolError::invalid("prompt", "is empty: write the question or task to send"));
+            return Err(ToolError::invalid(
+                "prompt",
+                "is empty: write the question or task to send",
+            ));
         }
         (Some(prompt), None) => vec![ChatMessage::new(Role::User, prompt)],
         (None, Some(messages)) => check_messages(messages)?,
@@ -35,7 +48,9 @@ pub fn messages(
     if bytes > MAX_PROMPT_BYTES {
         return Err(ToolError::invalid(
             "prompt",
-            format!("is {bytes} bytes, over the {MAX_PROMPT_BYTES}-byte limit; shorten it or send a summary"),
+            format!(
+                "is {bytes} bytes, over the {MAX_PROMPT_BYTES}-byte limit; shorten it or send a summary"
+            ),
         ));
     }
     Ok(list)
@@ -43,13 +58,25 @@ pub fn messages(
 
 fn check_messages(messages: Vec<ChatMessage>) -> Result<Vec<ChatMessage>, ToolError> {
     if messages.is_empty() {
-        return Err(ToolError::invalid("messages", "is empty: give at least one {role, content} message"));
+        return Err(ToolError::invalid(
+            "messages",
+            "is empty: give at least one {role, content} message",
+        ));
     }
     if messages.len() > MAX_MESSAGES {
-        return Err(ToolError::invalid("messages", format!("has {} messages; the limit is {MAX_MESSAGES}", messages.len())));
+        return Err(ToolError::invalid(
+            "messages",
+            format!(
+                "has {} messages; the limit is {MAX_MESSAGES}",
+                messages.len()
+            ),
+        ));
     }
     if messages.iter().all(|m| m.content.trim().is_empty()) {
-        return Err(ToolError::invalid("messages", "every message is empty: write the question or task to send"));
+        return Err(ToolError::invalid(
+            "messages",
+            "every message is empty: write the question or task to send",
+        ));
     }
     Ok(messages)
 }
@@ -60,22 +87,29 @@ pub fn max_tokens(value: Option<i64>) -> Result<u32, ToolError> {
 }
 
 /// A positive token count no larger than [`MAX_TOKENS_LIMIT`], or `default` when absent.
-pub fn token_count(field: &'static str, value: Option<i64>, default: u32) -> Result<u32, ToolError> {
+pub fn token_count(
+    field: &'static str,
+    value: Option<i64>,
+    default: u32,
+) -> Result<u32, ToolError> {
     match value {
         None => Ok(default),
         Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n as u32),
         Some(n) => Err(ToolError::invalid(
             field,
-            format!("must be between 1 and {MAX_TOKENS_LIMIT}, got {n}; omit it for the default {default}"),
+            format!(
+                "must be between 1 and {MAX_TOKENS_LIMIT}, got {n}; omit it for the default {default}"
+            ),
         )),
     }
 }
 
 pub fn temperature(value: Option<f64>) -> Result<Option<f64>, ToolError> {
     match value {
-        Some(t) if !(0.0..=2.0).contains(&t) => {
-            Err(ToolError::invalid("temperature", format!("must be between 0 and 2, got {t}")))
-        }
+        Some(t) if !(0.0..=2.0).contains(&t) => Err(ToolError::invalid(
+            "temperature",
+            format!("must be between 0 and 2, got {t}"),
+        )),
         other => Ok(other),
     }
 }
@@ -85,7 +119,10 @@ pub fn cache_mode(value: Option<&str>) -> Result<CacheMode, ToolError> {
         None | Some("use") => Ok(CacheMode::Use),
         Some("bypass") => Ok(CacheMode::Bypass),
         Some("refresh") => Ok(CacheMode::Refresh),
-        Some(other) => Err(ToolError::invalid("cache", format!("`{other}` is not one of use, bypass, refresh"))),
+        Some(other) => Err(ToolError::invalid(
+            "cache",
+            format!("`{other}` is not one of use, bypass, refresh"),
+        )),
     }
 }
 
@@ -95,21 +132,44 @@ mod tests {
 
     #[test]
     fn prompt_rules() {
-        assert!(messages(Some("  ".into()), None, None).unwrap_err().to_string().contains("`prompt`"));
-        assert!(messages(None, Some(vec![]), None).unwrap_err().to_string().contains("`messages`"));
+        assert!(
+            messages(Some("  ".into()), None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("`prompt`")
+        );
+        assert!(
+            messages(None, Some(vec![]), None)
+                .unwrap_err()
+                .to_string()
+                .contains("`messages`")
+        );
         let list = messages(Some("hi".into()), None, Some("be brief".into())).unwrap();
         assert_eq!(list[0].role, Role::System);
         assert_eq!(list[1].content, "hi");
         let huge = "x".repeat(MAX_PROMPT_BYTES + 1);
-        assert!(messages(Some(huge), None, None).unwrap_err().to_string().contains("limit"));
+        assert!(
+            messages(Some(huge), None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("limit")
+        );
     }
 
     #[test]
     fn numbers_are_range_checked() {
         assert_eq!(max_tokens(None).unwrap(), 1024);
         let err = max_tokens(Some(-5)).unwrap_err().to_string();
-        assert!(err.contains("`max_tokens`") && err.contains("got -5"), "{err}");
+        assert!(
+            err.contains("`max_tokens`") && err.contains("got -5"),
+            "{err}"
+        );
         assert!(temperature(Some(3.0)).is_err());
-        assert!(cache_mode(Some("sometimes")).unwrap_err().to_string().contains("`cache`"));
+        assert!(
+            cache_mode(Some("sometimes"))
+                .unwrap_err()
+                .to_string()
+                .contains("`cache`")
+        );
     }
 }

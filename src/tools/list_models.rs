@@ -108,19 +108,41 @@ pub fn per_million(price: Price) -> Option<f64> {
 /// Validates the arguments into a [`Filter`].
 pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
     let supports = args.supports.unwrap_or_default();
-    if let Some(bad) = supports.iter().find(|s| !CAPABILITIES.contains(&s.as_str())) {
-        return Err(ToolError::invalid("supports", format!("`{bad}` is not one of {}", CAPABILITIES.join(", "))));
+    if let Some(bad) = supports
+        .iter()
+        .find(|s| !CAPABILITIES.contains(&s.as_str()))
+    {
+        return Err(ToolError::invalid(
+            "supports",
+            format!("`{bad}` is not one of {}", CAPABILITIES.join(", ")),
+        ));
     }
-    if let Some(bad) = args.input_modality.as_deref().filter(|m| !MODALITIES.contains(m)) {
-        return Err(ToolError::invalid("input_modality", format!("`{bad}` is not one of {}", MODALITIES.join(", "))));
+    if let Some(bad) = args
+        .input_modality
+        .as_deref()
+        .filter(|m| !MODALITIES.contains(m))
+    {
+        return Err(ToolError::invalid(
+            "input_modality",
+            format!("`{bad}` is not one of {}", MODALITIES.join(", ")),
+        ));
     }
     let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ToolError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {limit}; page with `offset`")));
+        return Err(ToolError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}, got {limit}; page with `offset`"),
+        ));
     }
     Ok(Filter {
-        query: args.query.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
-        provider: args.provider.filter(|p| !p.trim().is_empty()).map(|p| p.trim().trim_end_matches('/').to_string()),
+        query: args
+            .query
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_string()),
+        provider: args
+            .provider
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.trim().trim_end_matches('/').to_string()),
         min_context: non_negative("min_context", args.min_context)?.map(|n| n as u64),
         max_prompt_price: price_limit("max_prompt_price", args.max_prompt_price)?,
         max_completion_price: price_limit("max_completion_price", args.max_completion_price)?,
@@ -135,16 +157,25 @@ pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
 
 fn non_negative(field: &'static str, value: Option<i64>) -> Result<Option<i64>, ToolError> {
     match value {
-        Some(n) if n < 0 => Err(ToolError::invalid(field, format!("must be 0 or more, got {n}"))),
+        Some(n) if n < 0 => Err(ToolError::invalid(
+            field,
+            format!("must be 0 or more, got {n}"),
+        )),
         other => Ok(other),
     }
 }
 
-fn price_limit(field: &'static str, value: Option<f64>) -> Result<Option<rust_decimal::Decimal>, ToolError> {
+fn price_limit(
+    field: &'static str,
+    value: Option<f64>,
+) -> Result<Option<rust_decimal::Decimal>, ToolError> {
     match value {
         None => Ok(None),
         Some(p) if p.is_finite() && p >= 0.0 => Ok(pricing::per_million_limit(p)),
-        Some(p) => Err(ToolError::invalid(field, format!("must be a price in USD per 1M tokens, 0 or more, got {p}"))),
+        Some(p) => Err(ToolError::invalid(
+            field,
+            format!("must be a price in USD per 1M tokens, 0 or more, got {p}"),
+        )),
     }
 }
 
@@ -154,7 +185,10 @@ fn sort(value: Option<&str>) -> Result<Sort, ToolError> {
         Some("context") => Ok(Sort::Context),
         Some("newest") => Ok(Sort::Newest),
         Some("name") => Ok(Sort::Name),
-        Some(other) => Err(ToolError::invalid("sort", format!("`{other}` is not one of price, context, newest, name"))),
+        Some(other) => Err(ToolError::invalid(
+            "sort",
+            format!("`{other}` is not one of price, context, newest, name"),
+        )),
     }
 }
 
@@ -164,15 +198,20 @@ mod tests {
 
     #[test]
     fn limit_over_200_names_the_field() {
-        let args = ListModelsArgs { limit: Some(201), ..ListModelsArgs::default() };
+        let args = ListModelsArgs {
+            limit: Some(201),
+            ..ListModelsArgs::default()
+        };
         let err = filter(args).unwrap_err().to_string();
         assert!(err.contains("`limit`") && err.contains("201"), "{err}");
     }
 
     #[test]
     fn unknown_capability_is_refused() {
-        let args = ListModelsArgs { supports: Some(vec!["telepathy".into()]), ..ListModelsArgs::default() };
+        let args = ListModelsArgs {
+            supports: Some(vec!["telepathy".into()]),
+            ..ListModelsArgs::default()
+        };
         assert!(filter(args).unwrap_err().to_string().contains("`supports`"));
     }
 }
-

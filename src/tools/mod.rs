@@ -31,8 +31,14 @@ impl UsageOutput {
         Self {
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
-            total_tokens: usage.total_tokens.max(usage.prompt_tokens + usage.completion_tokens),
-            cost_usd: if cached { 0.0 } else { usage.cost.unwrap_or(0.0) },
+            total_tokens: usage
+                .total_tokens
+                .max(usage.prompt_tokens + usage.completion_tokens),
+            cost_usd: if cached {
+                0.0
+            } else {
+                usage.cost.unwrap_or(0.0)
+            },
         }
     }
 }
@@ -52,6 +58,12 @@ pub struct AttemptOutput {
 
 impl From<&Attempt> for AttemptOutput {
     fn from(a: &Attempt) -> Self {
-        Self { model: a.model.clone(), outcome: a.outcome.as_str(), status: a.status, error: a.error.clone(), latency_ms: a.latency_ms }
+        Self {
+            model: a.model.clone(),
+            outcome: a.outcome.as_str(),
+            status: a.status,
+            error: a.error.clone(),
+            latency_ms: a.latency_ms,
+        }
     }
 }

@@ -12,13 +12,20 @@ pub const MAX_CHAIN: usize = 20;
 /// only a sample, so against it every id passes.
 pub fn check(snapshot: &Snapshot, field: &'static str, id: &str) -> Result<(), ToolError> {
     if id.trim().is_empty() {
-        return Err(ToolError::invalid(field, "is empty: give a model id such as openai/gpt-5-mini"));
+        return Err(ToolError::invalid(
+            field,
+            "is empty: give a model id such as openai/gpt-5-mini",
+        ));
     }
     if !snapshot.is_authoritative() || snapshot.find(id).is_some() {
         return Ok(());
     }
     let closest = suggest::closest_ids(snapshot, id, 3);
-    Err(ToolError::UnknownModel { field, id: id.to_string(), closest })
+    Err(ToolError::UnknownModel {
+        field,
+        id: id.to_string(),
+        closest,
+    })
 }
 
 /// The chain for `ask_model`: the requested (or default) model, then the caller's fallbacks (or the
@@ -36,7 +43,14 @@ pub async fn chain(
     match fallbacks {
         Some(list) => {
             if list.len() >= MAX_CHAIN {
-                return Err(ToolError::invalid("fallback_models", format!("names {} models; the limit is {}", list.len(), MAX_CHAIN - 1)));
+                return Err(ToolError::invalid(
+                    "fallback_models",
+                    format!(
+                        "names {} models; the limit is {}",
+                        list.len(),
+                        MAX_CHAIN - 1
+                    ),
+                ));
             }
             for id in list {
                 check(&snapshot, "fallback_models", &id)?;
@@ -47,7 +61,10 @@ pub async fn chain(
             for id in &app.config.fallback_models {
                 match check(&snapshot, "fallback_models", id) {
                     Ok(()) => push_unique(&mut chain, id.clone()),
-                    Err(_) => skipped.push(Attempt::skipped(id, "not in the catalog (SWITCHBOARD_FALLBACK_MODELS)")),
+                    Err(_) => skipped.push(Attempt::skipped(
+                        id,
+                        "not in the catalog (SWITCHBOARD_FALLBACK_MODELS)",
+                    )),
                 }
             }
         }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 /// # Errors
 /// When the MCP handshake fails or the transport breaks.
 pub async fn serve_stdio(app: Arc<App>) -> anyhow::Result<()> {
-    let running = Switchboard::new(app).serve(rmcp::transport::stdio_pipes()).await?;
+    let running = Switchboard::new(app)
+        .serve(rmcp::transport::stdio_pipes())
+        .await?;
     running.waiting().await?;
     Ok(())
 }

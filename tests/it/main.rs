@@ -1,0 +1,14 @@
+//! Integration tests, one binary (zero2prod style). Each file covers one capability a user relies
+//! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
+
+mod ask_model;
+mod bad_input;
+mod cli;
+mod compare_models;
+mod estimate_cost;
+mod list_models;
+mod routing;
+mod secrets;
+mod stdio;
+mod support;
+mod tools_schema;
