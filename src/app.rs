@@ -4,12 +4,14 @@ use crate::cache::ResponseCache;
 use crate::catalog::Catalog;
 use crate::config::{CacheBackend, Config};
 use crate::openrouter::Client;
-use crate::router::ModelRouter;
+use crate::router::{Cooldowns, ModelRouter};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait for OpenRouter to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Failed attempts in a row that put a model in cooldown.
+const COOLDOWN_AFTER_FAILURES: u32 = 3;
 /// How long a live catalog fetch may take before the saved copy is used.
 const CATALOG_FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -24,7 +26,12 @@ pub struct App {
 impl App {
     /// Builds the parts; nothing touches the network or the disk until first used.
     pub fn new(config: Config) -> Arc<App> {
-        let client = Client::new(&config.base_url, config.api_key.clone(), CONNECT_TIMEOUT);
+        let client = Client::new(
+            &config.base_url,
+            config.api_key.clone(),
+            CONNECT_TIMEOUT,
+            config.stall_timeout,
+        );
         let catalog = Catalog::new(
             client.clone(),
             config.catalog_path(),
@@ -32,7 +39,15 @@ impl App {
             CATALOG_FETCH_TIMEOUT,
         );
         let cache = ResponseCache::new(config.cache == CacheBackend::Memory, config.cache_ttl);
-        let router = ModelRouter::new(client.clone(), cache, config.retry, config.timeout);
+        let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown);
+        let router = ModelRouter::new(
+            client.clone(),
+            cache,
+            config.retry,
+            config.timeout,
+            config.routing,
+            cooldowns,
+        );
         Arc::new(App {
             config,
             client,

@@ -65,6 +65,15 @@ pub struct Settings {
     /// How long the in-memory catalog is fresh before it is fetched again [default: 1h]
     #[arg(long, env = "SWITCHBOARD_CATALOG_TTL", global = true)]
     pub catalog_ttl: Option<String>,
+    /// Per-attempt timeout: the longest upstream may stay silent before the attempt is retried [default: 30s]
+    #[arg(long, env = "SWITCHBOARD_STALL_TIMEOUT", global = true)]
+    pub stall_timeout: Option<String>,
+    /// How long a model that keeps failing is skipped by later calls [default: 30s]
+    #[arg(long, env = "SWITCHBOARD_COOLDOWN", global = true)]
+    pub cooldown: Option<String>,
+    /// Who walks the fallback chain: switchboard (retries, cooldowns) or native (OpenRouter's `models`) [default: switchboard]
+    #[arg(long, env = "SWITCHBOARD_ROUTING", global = true)]
+    pub routing: Option<String>,
 }
 
 impl Settings {
@@ -83,6 +92,9 @@ impl Settings {
             max_retries: self.max_retries.or(file.max_retries),
             retry_base: self.retry_base.or(file.retry_base),
             catalog_ttl: self.catalog_ttl.or(file.catalog_ttl),
+            stall_timeout: self.stall_timeout.or(file.stall_timeout),
+            cooldown: self.cooldown.or(file.cooldown),
+            routing: self.routing.or(file.routing),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! start-up reads the environment.
 
 use crate::cli::Settings;
-use crate::router::RetryPolicy;
+use crate::router::{RetryPolicy, Routing};
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +46,9 @@ pub struct Config {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub catalog_ttl: Duration,
+    pub stall_timeout: Duration,
+    pub cooldown: Duration,
+    pub routing: Routing,
 }
 
 impl Config {
@@ -88,6 +91,13 @@ impl Config {
                 max_delay: defaults.max_delay,
             },
             catalog_ttl: duration("SWITCHBOARD_CATALOG_TTL", s.catalog_ttl.as_deref(), "1h")?,
+            stall_timeout: duration(
+                "SWITCHBOARD_STALL_TIMEOUT",
+                s.stall_timeout.as_deref(),
+                "30s",
+            )?,
+            cooldown: duration("SWITCHBOARD_COOLDOWN", s.cooldown.as_deref(), "30s")?,
+            routing: parse_routing(s.routing.as_deref().unwrap_or("switchboard"))?,
         })
     }
 
@@ -145,6 +155,17 @@ fn parse_cache(text: &str) -> Result<CacheBackend, ConfigError> {
         other => Err(invalid(
             "SWITCHBOARD_CACHE",
             format!("`{other}` is not supported by this build; use `memory` or `off`"),
+        )),
+    }
+}
+
+fn parse_routing(text: &str) -> Result<Routing, ConfigError> {
+    match text.trim() {
+        "switchboard" => Ok(Routing::Switchboard),
+        "native" => Ok(Routing::Native),
+        other => Err(invalid(
+            "SWITCHBOARD_ROUTING",
+            format!("`{other}` is not one of switchboard, native"),
         )),
     }
 }

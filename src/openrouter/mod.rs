@@ -35,16 +35,24 @@ struct Inner {
     base_url: String,
     key: Option<SecretString>,
     connect_timeout: Duration,
+    stall_timeout: Duration,
 }
 
 impl Client {
-    /// `base_url` is the API root such as `https://openrouter.ai/api/v1`.
-    pub fn new(base_url: &str, key: Option<SecretString>, connect_timeout: Duration) -> Self {
+    /// `base_url` is the API root such as `https://openrouter.ai/api/v1`. A chat attempt fails as
+    /// timed out when upstream sends nothing (not even a keep-alive comment) for `stall_timeout`.
+    pub fn new(
+        base_url: &str,
+        key: Option<SecretString>,
+        connect_timeout: Duration,
+        stall_timeout: Duration,
+    ) -> Self {
         let inner = Inner {
             http: OnceLock::new(),
             base_url: base_url.trim_end_matches('/').to_string(),
             key,
             connect_timeout,
+            stall_timeout,
         };
         Self {
             inner: Arc::new(inner),
@@ -128,16 +136,21 @@ impl Client {
         on_progress: &mut (dyn FnMut(&Accumulator) + Send),
     ) -> Result<Completion, Error> {
         let builder = self.authorized(self.http().post(self.url("/chat/completions")))?;
-        let response = send(builder.json(request)).await?;
+        let stall = self.inner.stall_timeout;
+        let response = tokio::time::timeout(stall, send(builder.json(request)))
+            .await
+            .map_err(|_| stalled(stall, 0))??;
         let is_stream = response
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if is_stream {
-            read_stream(response, on_progress).await
+            read_stream(response, stall, on_progress).await
         } else {
-            read_body(response).await
+            tokio::time::timeout(stall, read_body(response))
+                .await
+                .map_err(|_| stalled(stall, 0))?
         }
     }
 }
@@ -194,17 +207,39 @@ async fn read_body(response: reqwest::Response) -> Result<Completion, Error> {
     acc.finish()
 }
 
+/// The error for an upstream that went silent for longer than the stall timeout.
+fn stalled(stall: Duration, received_chars: usize) -> Error {
+    let detail = format!(
+        "upstream sent nothing for {}",
+        humantime::format_duration(stall)
+    );
+    if received_chars == 0 {
+        Error::Transport {
+            kind: error::TransportKind::Timeout,
+            detail,
+        }
+    } else {
+        Error::MidStream {
+            code: None,
+            message: detail,
+            received_chars,
+        }
+    }
+}
+
 async fn read_stream(
     response: reqwest::Response,
+    stall: Duration,
     on_progress: &mut (dyn FnMut(&Accumulator) + Send),
 ) -> Result<Completion, Error> {
     let mut decoder = SseDecoder::default();
     let mut acc = Accumulator::default();
     let mut body = response.bytes_stream();
     while !acc.is_done() {
-        let Some(bytes) = body.next().await else {
-            break;
-        };
+        let next = tokio::time::timeout(stall, body.next())
+            .await
+            .map_err(|_| stalled(stall, acc.chars()))?;
+        let Some(bytes) = next else { break };
         let bytes = bytes.map_err(|e| Error::MidStream {
             code: None,
             message: format!("connection lost: {}", error::truncate(&e.to_string())),
@@ -239,6 +274,7 @@ mod tests {
         let client = Client::new(
             "http://x",
             Some("sk-or-v1-secret".to_string().into()),
+            Duration::from_secs(1),
             Duration::from_secs(1),
         );
         assert!(!format!("{client:?}").contains("sk-or-v1-secret"));

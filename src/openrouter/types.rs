@@ -44,6 +44,9 @@ impl ChatMessage {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatRequest {
     pub model: String,
+    /// OpenRouter-native fallback: the whole chain, tried in order by OpenRouter itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,6 +197,7 @@ mod tests {
     fn request_skips_absent_sampling_parameters() {
         let request = ChatRequest {
             model: "openai/gpt-5-mini".into(),
+            models: None,
             messages: vec![ChatMessage::new(Role::User, "hi")],
             max_tokens: 16,
             temperature: None,

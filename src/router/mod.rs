@@ -2,9 +2,11 @@
 //! fallbacks) with classified retries inside one whole-call deadline, and names every attempt.
 
 pub mod attempt;
+pub mod cooldown;
 pub mod retry;
 
 pub use attempt::{Attempt, Outcome};
+pub use cooldown::Cooldowns;
 pub use retry::{Decision, RetryPolicy, classify};
 
 use crate::cache::{CacheMode, KeyMaterial, ResponseCache};
@@ -15,6 +17,16 @@ use tokio::time::Instant;
 
 /// Called as streamed text arrives: the model being asked and what it has sent so far.
 pub type Progress<'a> = &'a mut (dyn FnMut(&str, &Accumulator) + Send);
+
+/// Who walks the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Routing {
+    /// The switchboard tries each model itself, with classified retries and cooldowns.
+    #[default]
+    Switchboard,
+    /// One request carries the chain as OpenRouter's `models` array; OpenRouter falls back.
+    Native,
+}
 
 /// One routed call.
 #[derive(Debug, Clone)]
@@ -68,12 +80,14 @@ enum ModelResult {
     DeadlinePassed,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ModelRouter {
     client: Client,
     cache: ResponseCache,
     policy: RetryPolicy,
     timeout: Duration,
+    routing: Routing,
+    pub cooldowns: Cooldowns,
 }
 
 impl ModelRouter {
@@ -82,12 +96,16 @@ impl ModelRouter {
         cache: ResponseCache,
         policy: RetryPolicy,
         timeout: Duration,
+        routing: Routing,
+        cooldowns: Cooldowns,
     ) -> Self {
         Self {
             client,
             cache,
             policy,
             timeout,
+            routing,
+            cooldowns,
         }
     }
 
@@ -116,18 +134,33 @@ impl ModelRouter {
         }
         let deadline = Instant::now() + self.timeout;
         let mut attempts = call.skipped.clone();
-        for (position, model) in call.chain.iter().enumerate() {
-            let is_last = position + 1 == call.chain.len();
-            match self
-                .try_model(model, call, deadline, is_last, &mut attempts, progress)
-                .await
-            {
+        let chain = self.warm_chain(&call.chain, &mut attempts);
+        let requests: Vec<ChatRequest> = match self.routing {
+            Routing::Switchboard => chain
+                .iter()
+                .map(|model| request(call, model, None))
+                .collect(),
+            Routing::Native => vec![request(call, &chain[0], Some(chain.clone()))],
+        };
+        let last = requests.len() - 1;
+        for (position, request) in requests.iter().enumerate() {
+            let outcome = self
+                .try_model(request, deadline, position == last, &mut attempts, progress)
+                .await;
+            match outcome {
                 ModelResult::Answered(completion) => {
+                    let model = match self.routing {
+                        Routing::Switchboard => request.model.clone(),
+                        Routing::Native => completion
+                            .model
+                            .clone()
+                            .unwrap_or_else(|| request.model.clone()),
+                    };
                     if call.cache.writes() {
-                        self.cache.put(key, model, &completion);
+                        self.cache.put(key, &model, &completion);
                     }
                     return Ok(Routed {
-                        model: model.clone(),
+                        model,
                         completion,
                         attempts,
                         cached: false,
@@ -151,23 +184,40 @@ impl ModelRouter {
         Err(RouteError::Exhausted { attempts })
     }
 
-    /// Tries one model, retrying transient failures while the policy and the deadline allow.
+    /// The chain without the models cooling down (each reported as `skipped`). When every model
+    /// is cooling down, all are tried anyway: a call must never fail without asking anyone.
+    fn warm_chain(&self, chain: &[String], attempts: &mut Vec<Attempt>) -> Vec<String> {
+        let cooling: Vec<(&String, Duration)> = chain
+            .iter()
+            .filter_map(|m| Some((m, self.cooldowns.remaining(m)?)))
+            .collect();
+        if cooling.len() == chain.len() {
+            return chain.to_vec();
+        }
+        for (model, left) in &cooling {
+            let reason = format!(
+                "cooling down after repeated failures; retried in {}s",
+                left.as_secs().max(1)
+            );
+            attempts.push(Attempt::skipped(model, reason));
+        }
+        chain
+            .iter()
+            .filter(|m| !cooling.iter().any(|(c, _)| c == m))
+            .cloned()
+            .collect()
+    }
+
+    /// Tries one request, retrying transient failures while the policy and the deadline allow.
     async fn try_model(
         &self,
-        model: &str,
-        call: &Call,
+        request: &ChatRequest,
         deadline: Instant,
         is_last: bool,
         attempts: &mut Vec<Attempt>,
         progress: Progress<'_>,
     ) -> ModelResult {
-        let request = ChatRequest {
-            model: model.to_string(),
-            messages: call.messages.clone(),
-            max_tokens: call.max_tokens,
-            temperature: call.temperature,
-            stream: true,
-        };
+        let model = request.model.as_str();
         let give_up = if is_last {
             Outcome::Failed
         } else {
@@ -178,11 +228,12 @@ impl ModelRouter {
             let started = Instant::now();
             let mut on_chunk = |acc: &Accumulator| progress(model, acc);
             let result =
-                tokio::time::timeout_at(deadline, self.client.chat(&request, &mut on_chunk)).await;
+                tokio::time::timeout_at(deadline, self.client.chat(request, &mut on_chunk)).await;
             let elapsed = millis(started.elapsed());
             let error = match result {
                 Ok(Ok(completion)) => {
                     attempts.push(Attempt::ok(model, elapsed));
+                    self.cooldowns.record_success(model);
                     return ModelResult::Answered(completion);
                 }
                 Ok(Err(error)) => error,
@@ -196,7 +247,11 @@ impl ModelRouter {
                 }
             };
             tracing::debug!(model, error = %error, "attempt failed");
-            match classify(&error) {
+            let decision = classify(&error);
+            if counts_against_model(&error, decision) {
+                self.cooldowns.record_failure(model);
+            }
+            match decision {
                 Decision::Stop => {
                     attempts.push(Attempt::failed(model, Outcome::Failed, &error, elapsed));
                     return ModelResult::Stop(error);
@@ -219,6 +274,23 @@ impl ModelRouter {
             }
         }
     }
+}
+
+fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest {
+    ChatRequest {
+        model: model.to_string(),
+        models,
+        messages: call.messages.clone(),
+        max_tokens: call.max_tokens,
+        temperature: call.temperature,
+        stream: true,
+    }
+}
+
+/// Failures that say the model (not the request, not the account) is unwell: transient errors,
+/// and "no endpoints" for it.
+fn counts_against_model(error: &Error, decision: Decision) -> bool {
+    matches!(decision, Decision::Retry { .. }) || error.status() == Some(404)
 }
 
 /// What the user should do about a failure that stops the call.

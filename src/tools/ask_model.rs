@@ -57,8 +57,11 @@ pub async fn run(
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
-    let (chain, skipped) = models::chain(app, args.model, args.fallback_models).await?;
+    let snapshot = app.catalog.snapshot().await;
+    let (chain, mut skipped) = models::chain(app, &snapshot, args.model, args.fallback_models)?;
     let requested_model = chain[0].clone();
+    let mut size = models::PromptSize::new(&messages, max_tokens);
+    let chain = models::fit_context(&snapshot, chain, &mut skipped, &mut size)?;
     let call = Call {
         chain,
         skipped,
@@ -72,7 +75,10 @@ pub async fn run(
     Ok(AskModelOutput {
         usage: UsageOutput::new(&completion.usage, routed.cached),
         text: completion.text,
-        model: routed.model,
+        // A response may name a dated canonical slug; answer with the catalog id.
+        model: snapshot
+            .find(&routed.model)
+            .map_or(routed.model, |m| m.id.clone()),
         requested_model,
         provider: completion.provider,
         generation_id: completion.generation_id,

@@ -3,11 +3,13 @@
 use super::{ToolError, UsageOutput, input, models};
 use crate::App;
 use crate::cache::CacheMode;
+use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
 use crate::router::{Call, millis};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub const MIN_MODELS: usize = 2;
@@ -65,17 +67,30 @@ pub async fn run(
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
-    check_models(app, &args.models).await?;
+    let snapshot = check_models(app, &args.models).await?;
+    let mut size = models::PromptSize::new(&messages, max_tokens);
+    let misfits: Vec<Option<String>> = args
+        .models
+        .iter()
+        .map(|m| size.misfit(&snapshot, m))
+        .collect();
     let finished = std::sync::atomic::AtomicUsize::new(0);
     let total = args.models.len();
-    let runs = args.models.iter().map(|model| async {
-        let result = ask_one(app, model, &messages, max_tokens, temperature, cache).await;
-        on_done(
-            finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
-            total,
-        );
-        result
-    });
+    let runs = args
+        .models
+        .iter()
+        .zip(misfits)
+        .map(|(model, misfit)| async {
+            let result = match misfit {
+                Some(reason) => ModelResult::failed(model, format!("skipped: {reason}"), 0),
+                None => ask_one(app, model, &messages, max_tokens, temperature, cache).await,
+            };
+            on_done(
+                finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
+                total,
+            );
+            result
+        });
     let results = join_all(runs).await;
     let total_cost_usd = results
         .iter()
@@ -89,7 +104,7 @@ pub async fn run(
     })
 }
 
-async fn check_models(app: &App, ids: &[String]) -> Result<(), ToolError> {
+async fn check_models(app: &App, ids: &[String]) -> Result<Arc<Snapshot>, ToolError> {
     if !(MIN_MODELS..=MAX_MODELS).contains(&ids.len()) {
         return Err(ToolError::invalid(
             "models",
@@ -101,7 +116,8 @@ async fn check_models(app: &App, ids: &[String]) -> Result<(), ToolError> {
     }
     let snapshot = app.catalog.snapshot().await;
     ids.iter()
-        .try_for_each(|id| models::check(&snapshot, "models", id))
+        .try_for_each(|id| models::check(&snapshot, "models", id))?;
+    Ok(snapshot)
 }
 
 async fn ask_one(
@@ -133,14 +149,20 @@ async fn ask_one(
             latency_ms,
             cached: routed.cached,
         },
-        Err(error) => ModelResult {
+        Err(error) => ModelResult::failed(model, app.redact(&error.to_string()), latency_ms),
+    }
+}
+
+impl ModelResult {
+    fn failed(model: &str, error: String, latency_ms: u64) -> Self {
+        Self {
             model: model.to_string(),
             ok: false,
             text: None,
-            error: Some(app.redact(&error.to_string())),
+            error: Some(error),
             usage: None,
             latency_ms,
             cached: false,
-        },
+        }
     }
 }

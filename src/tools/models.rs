@@ -3,7 +3,9 @@
 use super::error::ToolError;
 use crate::App;
 use crate::catalog::{Snapshot, suggest};
+use crate::openrouter::types::ChatMessage;
 use crate::router::Attempt;
+use crate::tokens;
 
 /// Most models one chain or one call may name.
 pub const MAX_CHAIN: usize = 20;
@@ -30,14 +32,14 @@ pub fn check(snapshot: &Snapshot, field: &'static str, id: &str) -> Result<(), T
 
 /// The chain for `ask_model`: the requested (or default) model, then the caller's fallbacks (or the
 /// configured ones). A configured fallback missing from the catalog is skipped, not fatal.
-pub async fn chain(
+pub fn chain(
     app: &App,
+    snapshot: &Snapshot,
     model: Option<String>,
     fallbacks: Option<Vec<String>>,
 ) -> Result<(Vec<String>, Vec<Attempt>), ToolError> {
-    let snapshot = app.catalog.snapshot().await;
     let first = model.unwrap_or_else(|| app.config.default_model.clone());
-    check(&snapshot, "model", &first)?;
+    check(snapshot, "model", &first)?;
     let mut chain = vec![first];
     let mut skipped = Vec::new();
     match fallbacks {
@@ -53,13 +55,13 @@ pub async fn chain(
                 ));
             }
             for id in list {
-                check(&snapshot, "fallback_models", &id)?;
+                check(snapshot, "fallback_models", &id)?;
                 push_unique(&mut chain, id);
             }
         }
         None => {
             for id in &app.config.fallback_models {
-                match check(&snapshot, "fallback_models", id) {
+                match check(snapshot, "fallback_models", id) {
                     Ok(()) => push_unique(&mut chain, id.clone()),
                     Err(_) => skipped.push(Attempt::skipped(
                         id,
@@ -76,4 +78,81 @@ fn push_unique(chain: &mut Vec<String>, id: String) {
     if !chain.contains(&id) {
         chain.push(id);
     }
+}
+
+/// The prompt's size as the context pre-check sees it: an upper bound first (every token covers at
+/// least one byte, and the chat format adds at most 8 tokens a message), the real count only
+/// when the bound does not settle it.
+#[derive(Debug)]
+pub struct PromptSize<'a> {
+    messages: &'a [ChatMessage],
+    max_tokens: u32,
+    counted: Option<u64>,
+}
+
+impl<'a> PromptSize<'a> {
+    pub fn new(messages: &'a [ChatMessage], max_tokens: u32) -> Self {
+        Self {
+            messages,
+            max_tokens,
+            counted: None,
+        }
+    }
+
+    /// `None` when the prompt plus `max_tokens` fits `model`'s context window (or it is unknown);
+    /// otherwise why the model is skipped.
+    pub fn misfit(&mut self, snapshot: &Snapshot, model: &str) -> Option<String> {
+        let context = snapshot.find(model)?.context_length?;
+        let bound: u64 = self
+            .messages
+            .iter()
+            .map(|m| m.content.len() as u64 + 8)
+            .sum::<u64>()
+            + 3;
+        let max_tokens = u64::from(self.max_tokens);
+        if bound + max_tokens <= context {
+            return None;
+        }
+        let messages = self.messages;
+        let tokens = *self
+            .counted
+            .get_or_insert_with(|| tokens::count_messages(messages));
+        (tokens + max_tokens > context).then(|| {
+            format!(
+                "context window of {context} tokens is too small for {tokens} prompt tokens + max_tokens {max_tokens}"
+            )
+        })
+    }
+}
+
+/// Leaves out the models too small for the prompt, reporting each as `skipped`.
+///
+/// # Errors
+/// When no model in the chain can hold the prompt.
+pub fn fit_context(
+    snapshot: &Snapshot,
+    chain: Vec<String>,
+    skipped: &mut Vec<Attempt>,
+    size: &mut PromptSize<'_>,
+) -> Result<Vec<String>, ToolError> {
+    let mut fitting = Vec::with_capacity(chain.len());
+    let mut last_reason = String::new();
+    for model in chain {
+        match size.misfit(snapshot, &model) {
+            None => fitting.push(model),
+            Some(reason) => {
+                skipped.push(Attempt::skipped(&model, reason.clone()));
+                last_reason = reason;
+            }
+        }
+    }
+    if fitting.is_empty() {
+        return Err(ToolError::invalid(
+            "prompt",
+            format!(
+                "no model in the chain can take it ({last_reason}); shorten the prompt, lower max_tokens or add a model with a larger context"
+            ),
+        ));
+    }
+    Ok(fitting)
 }

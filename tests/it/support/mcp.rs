@@ -1,19 +1,40 @@
 //! The real server binary, spawned over stdio and driven by rmcp's MCP client.
 
 use super::{FakeOpenRouter, TEST_KEY};
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::ClientHandler;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam};
+use rmcp::service::NotificationContext;
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::io::AsyncReadExt;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_openrouter-switchboard");
 
+/// The test client: records every progress notification with the time it arrived.
+#[derive(Clone, Default)]
+pub struct ProgressLog(pub Arc<Mutex<Vec<(f64, Option<String>, Instant)>>>);
+
+impl ClientHandler for ProgressLog {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _: NotificationContext<RoleClient>,
+    ) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((params.progress, params.message, Instant::now()));
+    }
+}
+
 pub struct McpServer {
-    pub client: RunningService<RoleClient, ()>,
+    pub client: RunningService<RoleClient, ProgressLog>,
+    pub progress: ProgressLog,
     stderr: Arc<Mutex<String>>,
     stderr_task: tokio::task::JoinHandle<()>,
     _data_dir: tempfile::TempDir,
@@ -21,9 +42,13 @@ pub struct McpServer {
 
 /// The environment every test server starts with: the fake upstream, fast retries, a fresh data dir.
 pub fn base_env(fake: &FakeOpenRouter, data_dir: &std::path::Path) -> Vec<(String, String)> {
+    env_for(&fake.base_url(), data_dir)
+}
+
+pub fn env_for(base_url: &str, data_dir: &std::path::Path) -> Vec<(String, String)> {
     [
         ("OPENROUTER_API_KEY", TEST_KEY.to_string()),
-        ("OPENROUTER_BASE_URL", fake.base_url()),
+        ("OPENROUTER_BASE_URL", base_url.to_string()),
         ("SWITCHBOARD_DATA_DIR", data_dir.display().to_string()),
         ("SWITCHBOARD_RETRY_BASE", "1ms".to_string()),
         ("SWITCHBOARD_CACHE", "memory".to_string()),
@@ -46,10 +71,15 @@ impl McpServer {
 
     /// Starts the binary with the base env plus `extra` (which wins).
     pub async fn start_with(fake: &FakeOpenRouter, extra: &[(&str, &str)]) -> Self {
+        Self::start_at(&fake.base_url(), extra).await
+    }
+
+    /// Starts the binary against the upstream at `base_url`.
+    pub async fn start_at(base_url: &str, extra: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut command = tokio::process::Command::new(BIN);
         command.arg("stdio").env_clear();
-        for (key, value) in base_env(fake, data_dir.path()) {
+        for (key, value) in env_for(base_url, data_dir.path()) {
             command.env(key, value);
         }
         for (key, value) in extra {
@@ -61,9 +91,15 @@ impl McpServer {
             .expect("the server binary starts");
         let buffer = Arc::new(Mutex::new(String::new()));
         let stderr_task = tokio::spawn(collect(stderr, buffer.clone()));
-        let client = ().serve(transport).await.expect("the MCP handshake succeeds");
+        let progress = ProgressLog::default();
+        let client = progress
+            .clone()
+            .serve(transport)
+            .await
+            .expect("the MCP handshake succeeds");
         Self {
             client,
+            progress,
             stderr: buffer,
             stderr_task,
             _data_dir: data_dir,
@@ -71,12 +107,8 @@ impl McpServer {
     }
 
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        let Value::Object(arguments) = arguments else {
-            panic!("tool arguments must be an object")
-        };
-        let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
         self.client
-            .call_tool(params)
+            .call_tool(params(tool, arguments))
             .await
             .expect("tools/call gets a response")
     }
@@ -137,4 +169,12 @@ async fn collect(stderr: Option<tokio::process::ChildStderr>, buffer: Arc<Mutex<
             .unwrap()
             .push_str(&String::from_utf8_lossy(&chunk[..n]));
     }
+}
+
+/// `tools/call` parameters for `tool` with `arguments` (a JSON object).
+pub fn params(tool: &str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else {
+        panic!("tool arguments must be an object")
+    };
+    CallToolRequestParams::new(tool.to_string()).with_arguments(arguments)
 }

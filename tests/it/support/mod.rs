@@ -2,6 +2,7 @@
 
 pub mod fake;
 pub mod mcp;
+pub mod scripted;
 
 pub use fake::FakeOpenRouter;
 pub use mcp::McpServer;

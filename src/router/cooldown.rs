@@ -1,0 +1,103 @@
+//! Per-model cooldown (a circuit breaker): after `threshold` failed attempts in a row a model is
+//! skipped by later calls for `period`, then tried again. One success closes it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Cooldowns {
+    threshold: u32,
+    period: Duration,
+    models: Mutex<HashMap<String, Health>>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Health {
+    failures_in_a_row: u32,
+    cooling_until: Option<Instant>,
+}
+
+impl Cooldowns {
+    pub fn new(threshold: u32, period: Duration) -> Self {
+        Self {
+            threshold: threshold.max(1),
+            period,
+            models: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How much longer `model` cools down, if it does.
+    pub fn remaining(&self, model: &str) -> Option<Duration> {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let until = models.get(model)?.cooling_until?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    pub fn record_success(&self, model: &str) {
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        if models
+            .remove(model)
+            .is_some_and(|h| h.cooling_until.is_some())
+        {
+            tracing::info!(model, "model answered again; cooldown cleared");
+        }
+    }
+
+    /// Counts a failed attempt; the `threshold`-th in a row (and every one after, while the model
+    /// keeps failing) starts a cooldown.
+    pub fn record_failure(&self, model: &str) {
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let health = models.entry(model.to_string()).or_default();
+        health.failures_in_a_row += 1;
+        if health.failures_in_a_row >= self.threshold {
+            health.cooling_until = Some(Instant::now() + self.period);
+            tracing::warn!(
+                model,
+                failures = health.failures_in_a_row,
+                cooldown = %humantime::format_duration(self.period),
+                "model keeps failing; later calls skip it during the cooldown"
+            );
+        }
+    }
+
+    /// Models cooling down right now, with the time left, for health reports.
+    pub fn cooling(&self) -> Vec<(String, Duration)> {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let mut list: Vec<(String, Duration)> = models
+            .iter()
+            .filter_map(|(m, h)| Some((m.clone(), h.cooling_until?.checked_duration_since(now)?)))
+            .collect();
+        list.sort();
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_the_threshold_and_closes_on_success() {
+        let cooldowns = Cooldowns::new(3, Duration::from_secs(60));
+        cooldowns.record_failure("a/b");
+        cooldowns.record_failure("a/b");
+        assert!(cooldowns.remaining("a/b").is_none());
+        cooldowns.record_failure("a/b");
+        assert!(cooldowns.remaining("a/b").is_some());
+        assert_eq!(cooldowns.cooling().len(), 1);
+        cooldowns.record_success("a/b");
+        assert!(cooldowns.remaining("a/b").is_none());
+    }
+
+    #[test]
+    fn expires_after_the_period() {
+        let cooldowns = Cooldowns::new(1, Duration::from_millis(1));
+        cooldowns.record_failure("a/b");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(cooldowns.remaining("a/b").is_none());
+    }
+}
