@@ -17,7 +17,10 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_openrouter-switchboard");
 
 /// The test client: records every progress notification with the time it arrived.
 #[derive(Clone, Default)]
-pub struct ProgressLog(pub Arc<Mutex<Vec<(f64, Option<String>, Instant)>>>);
+pub struct ProgressLog(pub Arc<Mutex<Vec<Notified>>>);
+
+/// One progress notification: progress, message, when it arrived.
+pub type Notified = (f64, Option<String>, Instant);
 
 impl ClientHandler for ProgressLog {
     async fn on_progress(
