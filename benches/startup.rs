@@ -8,7 +8,9 @@
 //! 3. the size of the `tools/list` reply line in bytes;
 //! 4. `ask_model` latency: the fake upstream's own round trip over one kept-alive connection,
 //!    the same call through the server (`cache: bypass`), the difference (the server's added
-//!    latency), and a cache-hit `ask_model`.
+//!    latency), and a cache-hit `ask_model`;
+//! 5. `compare_models` over 8 models whose fake upstream answers after 10, 20, … 80 ms: the
+//!    server's own `wall_ms`, the client-side time, and the overhead over the slowest model.
 //!
 //! Run with `cargo bench --bench startup`. It only reports; it never fails on timings.
 
@@ -27,12 +29,23 @@ const BIN: &str = env!("CARGO_BIN_EXE_openrouter-switchboard");
 const DEFAULT_RUNS: usize = 50;
 const WARMUPS: usize = 20;
 const ASKS: usize = 200;
+const COMPARE_WARMUPS: usize = 5;
+const COMPARES: usize = 30;
+/// `bench/slow-N` (N in 1..=SLOW_MODELS) answers after N × SLOW_STEP.
+const SLOW_MODELS: u64 = 8;
+const SLOW_STEP: Duration = Duration::from_millis(10);
+const SLOW_PREFIX: &str = "bench/slow-";
+const SERVER_ENV: [(&str, &str); 2] = [
+    ("OPENROUTER_API_KEY", "sk-or-v1-bench"),
+    ("SWITCHBOARD_DEFAULT_MODEL", "bench/model"),
+];
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
 const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
 const TOOLS_LIST: &str = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
 
-const MODELS_BODY: &str = r#"{"data":[{"id":"bench/model","name":"Bench","created":1,"context_length":100000,"pricing":{"prompt":"0.000001","completion":"0.000002"},"architecture":{"input_modalities":["text"],"output_modalities":["text"]},"supported_parameters":["max_tokens"]}]}"#;
+/// One catalog entry; `{id}` is replaced by the model id.
+const MODEL_ENTRY: &str = r#"{"id":"{id}","name":"Bench","created":1,"context_length":100000,"pricing":{"prompt":"0.000001","completion":"0.000002"},"architecture":{"input_modalities":["text"],"output_modalities":["text"]},"supported_parameters":["max_tokens"]}"#;
 const CHAT_BODY: &str = concat!(
     r#"data: {"id":"gen-1","model":"bench/model","provider":"Bench","choices":[{"index":0,"delta":{"role":"assistant","content":"pong"},"finish_reason":null}]}"#,
     "\n\n",
@@ -55,12 +68,16 @@ fn main() {
     let cold = cold_start(&upstream, data_dir.path(), runs);
     let direct = direct_upstream(upstream.addr);
     let ask = ask_model(&upstream, data_dir.path());
+    let compare = compare_models(&upstream, data_dir.path());
 
     let cold_median = percentile(&cold.times, 50.0);
     let cold_p90 = percentile(&cold.times, 90.0);
     let direct_median = percentile(&direct, 50.0);
     let ask_median = percentile(&ask.bypass, 50.0);
     let cached_median = percentile(&ask.cached, 50.0);
+    let slowest = SLOW_STEP * SLOW_MODELS as u32;
+    let compare_wall_median = percentile(&compare.wall, 50.0);
+    let compare_client_median = percentile(&compare.client, 50.0);
 
     println!();
     println!(
@@ -87,6 +104,23 @@ fn main() {
         "< 0.5 ms",
     );
     row("cache-hit ask_model median (ms)", ms(cached_median), "");
+    row("slowest model delay (ms)", ms(slowest), "");
+    row(
+        "compare_models 8 models median wall_ms (server, ms)",
+        ms(compare_wall_median),
+        "",
+    );
+    row(
+        "compare_models 8 models median (client, ms)",
+        ms(compare_client_median),
+        "",
+    );
+    let overhead = compare_client_median.as_secs_f64() - slowest.as_secs_f64();
+    row(
+        "compare_models overhead over slowest model (ms)",
+        format!("{:.3}", overhead * 1e3),
+        "within a few ms of the slowest model",
+    );
     if ask.bypass_upstream_calls != WARMUPS + ASKS {
         println!();
         println!(
@@ -100,6 +134,15 @@ fn main() {
         println!(
             "note: {} of {ASKS} cache-hit calls reached the upstream",
             ask.cached_upstream_calls
+        );
+    }
+    let expected = (COMPARE_WARMUPS + COMPARES) * SLOW_MODELS as usize;
+    if compare.upstream_calls != expected {
+        println!();
+        println!(
+            "note: {} compare_models calls made {} upstream requests (expected {expected})",
+            COMPARE_WARMUPS + COMPARES,
+            compare.upstream_calls
         );
     }
 }
@@ -234,11 +277,7 @@ struct AskResults {
 
 /// `ask_model` through one long-lived server: uncached (bypass) calls, then cache hits.
 fn ask_model(upstream: &FakeUpstream, data_dir: &Path) -> AskResults {
-    let env = [
-        ("OPENROUTER_API_KEY", "sk-or-v1-bench"),
-        ("SWITCHBOARD_DEFAULT_MODEL", "bench/model"),
-    ];
-    let mut server = Server::spawn(upstream, data_dir, &env);
+    let mut server = Server::spawn(upstream, data_dir, &SERVER_ENV);
     server.handshake();
     let mut next_id = 10;
     let mut call = |server: &mut Server, arguments: &str| {
@@ -280,6 +319,82 @@ fn ask_model(upstream: &FakeUpstream, data_dir: &Path) -> AskResults {
         bypass_upstream_calls,
         cached_upstream_calls,
     }
+}
+
+struct CompareResults {
+    /// The server's own `structuredContent.wall_ms` (whole ms).
+    wall: Vec<Duration>,
+    /// Client-side: request line written → reply line read.
+    client: Vec<Duration>,
+    /// Upstream chat requests made by the warm-up + measured calls (expected: 8 each).
+    upstream_calls: usize,
+}
+
+/// `compare_models` over `bench/slow-1` … `bench/slow-8`, sequentially, through one server with
+/// the same environment as the `ask_model` one.
+fn compare_models(upstream: &FakeUpstream, data_dir: &Path) -> CompareResults {
+    let mut server = Server::spawn(upstream, data_dir, &SERVER_ENV);
+    server.handshake();
+    let models = (1..=SLOW_MODELS)
+        .map(|n| format!("\"{SLOW_PREFIX}{n}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let arguments = format!(r#"{{"prompt":"ping","models":[{models}],"cache":"bypass"}}"#);
+    let calls_before = upstream.chat_calls();
+    let mut result = CompareResults {
+        wall: Vec::with_capacity(COMPARES),
+        client: Vec::with_capacity(COMPARES),
+        upstream_calls: 0,
+    };
+    for i in 0..COMPARE_WARMUPS + COMPARES {
+        let id = 10 + i as u64;
+        let line = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"compare_models","arguments":{arguments}}}}}"#
+        );
+        let started = Instant::now();
+        server.send(&line);
+        let reply = server.wait_for_id(id);
+        let elapsed = started.elapsed();
+        let wall_ms = check_comparison(&reply);
+        if i >= COMPARE_WARMUPS {
+            result.wall.push(Duration::from_millis(wall_ms));
+            result.client.push(elapsed);
+        }
+    }
+    result.upstream_calls = upstream.chat_calls() - calls_before;
+    result
+}
+
+/// Panics unless a `compare_models` reply has 8 results, all `"ok":true`; returns its `wall_ms`.
+fn check_comparison(reply: &str) -> u64 {
+    let value: serde_json::Value =
+        serde_json::from_str(reply).unwrap_or_else(|e| panic!("bad JSON ({e}): {reply}"));
+    let result = value
+        .get("result")
+        .unwrap_or_else(|| panic!("compare_models returned no result: {reply}"));
+    let is_error = result
+        .get("isError")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    assert!(!is_error, "compare_models failed: {reply}");
+    let content = result
+        .get("structuredContent")
+        .unwrap_or_else(|| panic!("compare_models returned no structuredContent: {reply}"));
+    let results = content
+        .get("results")
+        .and_then(serde_json::Value::as_array)
+        .unwrap_or_else(|| panic!("compare_models returned no results: {reply}"));
+    assert!(
+        results.len() == SLOW_MODELS as usize
+            && results
+                .iter()
+                .all(|r| r.get("ok").and_then(serde_json::Value::as_bool) == Some(true)),
+        "compare_models did not answer ok for every model: {reply}"
+    );
+    content
+        .get("wall_ms")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_else(|| panic!("compare_models returned no integer wall_ms: {reply}"))
 }
 
 /// Panics unless an `ask_model` reply is a successful answer carrying the fake's text.
@@ -398,7 +513,9 @@ impl Drop for Server {
 
 /// A minimal OpenRouter stand-in: `GET …/models` and `POST …/chat/completions` (SSE), HTTP/1.1
 /// keep-alive, one thread per connection, each response written in one `write_all` with
-/// TCP_NODELAY so that neither Nagle nor delayed ACKs add latency. Lives until the bench exits.
+/// TCP_NODELAY so that neither Nagle nor delayed ACKs add latency. A chat request for
+/// `bench/slow-N` is answered after N × 10 ms (a sleep in that connection's thread, so concurrent
+/// requests on separate connections wait in parallel). Lives until the bench exits.
 struct FakeUpstream {
     addr: SocketAddr,
     chat_calls: Arc<AtomicUsize>,
@@ -410,10 +527,12 @@ impl FakeUpstream {
         let addr = listener.local_addr().expect("fake upstream address");
         let chat_calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&chat_calls);
+        let models_body: Arc<str> = models_body().into();
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let counter = Arc::clone(&counter);
-                thread::spawn(move || serve_connection(stream, &counter));
+                let models_body = Arc::clone(&models_body);
+                thread::spawn(move || serve_connection(stream, &counter, &models_body));
             }
         });
         Self { addr, chat_calls }
@@ -424,7 +543,29 @@ impl FakeUpstream {
     }
 }
 
-fn serve_connection(stream: TcpStream, chat_calls: &AtomicUsize) {
+/// The catalog: `bench/model` plus `bench/slow-1` … `bench/slow-8`, all the same shape.
+fn models_body() -> String {
+    let entries = std::iter::once("bench/model".to_string())
+        .chain((1..=SLOW_MODELS).map(|n| format!("{SLOW_PREFIX}{n}")))
+        .map(|id| MODEL_ENTRY.replace("{id}", &id))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(r#"{{"data":[{entries}]}}"#)
+}
+
+/// How long to wait before answering a chat request: N × 10 ms for `bench/slow-N`, else none.
+fn chat_delay(body: &[u8]) -> Duration {
+    let model = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("model")?.as_str().map(str::to_owned));
+    model
+        .as_deref()
+        .and_then(|m| m.strip_prefix(SLOW_PREFIX))
+        .and_then(|n| n.parse::<u32>().ok())
+        .map_or(Duration::ZERO, |n| SLOW_STEP * n)
+}
+
+fn serve_connection(stream: TcpStream, chat_calls: &AtomicUsize, models_body: &str) {
     if stream.set_nodelay(true).is_err() {
         return;
     }
@@ -450,10 +591,14 @@ fn serve_connection(stream: TcpStream, chat_calls: &AtomicUsize) {
         let path = target.split('?').next().unwrap_or("");
         let response = match (method, path) {
             ("GET", p) if p.ends_with("/models") => {
-                http_response("200 OK", "application/json", MODELS_BODY)
+                http_response("200 OK", "application/json", models_body)
             }
             ("POST", p) if p.ends_with("/chat/completions") => {
                 chat_calls.fetch_add(1, Ordering::Relaxed);
+                let delay = chat_delay(&body);
+                if !delay.is_zero() {
+                    thread::sleep(delay);
+                }
                 http_response("200 OK", "text/event-stream", CHAT_BODY)
             }
             _ => http_response(

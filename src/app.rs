@@ -1,10 +1,14 @@
-//! The shared state every tool and command works with: config, client, catalog, router.
+//! The shared state every tool and command works with: config, client, catalog, router, budget,
+//! model policy.
 
-use crate::cache::ResponseCache;
+use crate::budget::Budget;
+use crate::cache::{ResponseCache, Tier};
 use crate::catalog::Catalog;
 use crate::config::{CacheBackend, Config};
 use crate::openrouter::Client;
+use crate::policy::ModelPolicy;
 use crate::router::{Cooldowns, ModelRouter};
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,12 +19,18 @@ const COOLDOWN_AFTER_FAILURES: u32 = 3;
 /// How long a live catalog fetch may take before the saved copy is used.
 const CATALOG_FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A reservation that is never settled (its process died) stops counting after this long
+/// beyond the call deadline.
+const RESERVATION_GRACE: Duration = Duration::from_secs(60);
+
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
     pub client: Client,
     pub catalog: Catalog,
     pub router: ModelRouter,
+    pub budget: Budget,
+    pub policy: ModelPolicy,
 }
 
 impl App {
@@ -38,7 +48,16 @@ impl App {
             config.catalog_ttl,
             CATALOG_FETCH_TIMEOUT,
         );
-        let cache = ResponseCache::new(config.cache == CacheBackend::Memory, config.cache_ttl);
+        let store = Store::new(config.store_path());
+        let tier = match config.cache {
+            CacheBackend::Off => Tier::Off,
+            CacheBackend::Memory => Tier::Memory,
+            CacheBackend::Sqlite(_) => Tier::Sqlite,
+        };
+        let cache = ResponseCache::new(tier, config.cache_ttl, store.clone());
+        let hold = config.timeout + RESERVATION_GRACE;
+        let budget = Budget::new(store, config.budget_usd, config.budget_period, hold);
+        let policy = ModelPolicy::new(&config.allowed_models, config.max_price);
         let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown);
         let router = ModelRouter::new(
             client.clone(),
@@ -53,6 +72,8 @@ impl App {
             client,
             catalog,
             router,
+            budget,
+            policy,
         })
     }
 

@@ -44,13 +44,13 @@ pub struct Settings {
     /// Comma-separated models tried after the requested one [default: google/gemini-2.5-flash]
     #[arg(long, env = "SWITCHBOARD_FALLBACK_MODELS", global = true)]
     pub fallback_models: Option<String>,
-    /// Response cache: off, memory [default: memory]
+    /// Response cache: sqlite, sqlite:PATH, memory, off [default: sqlite in the data dir]
     #[arg(long, env = "SWITCHBOARD_CACHE", global = true)]
     pub cache: Option<String>,
     /// How long cached answers are served [default: 24h]
     #[arg(long, env = "SWITCHBOARD_CACHE_TTL", global = true)]
     pub cache_ttl: Option<String>,
-    /// Where the saved catalog lives [default: $XDG_CACHE_HOME/openrouter-switchboard]
+    /// Where the cache, the spend ledger and the saved catalog live [default: $XDG_CACHE_HOME/openrouter-switchboard]
     #[arg(long, env = "SWITCHBOARD_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Whole-call deadline for one tool call, all attempts together [default: 120s]
@@ -74,6 +74,22 @@ pub struct Settings {
     /// Who walks the fallback chain: switchboard (retries, cooldowns) or native (OpenRouter's `models`) [default: switchboard]
     #[arg(long, env = "SWITCHBOARD_ROUTING", global = true)]
     pub routing: Option<String>,
+    /// Spend cap in USD per budget period; calls whose worst case would pass it are refused
+    #[arg(long, env = "SWITCHBOARD_BUDGET_USD", global = true)]
+    pub budget_usd: Option<f64>,
+    /// day, month (UTC) or total [default: day]
+    #[arg(long, env = "SWITCHBOARD_BUDGET_PERIOD", global = true)]
+    pub budget_period: Option<String>,
+    /// Refuse models whose prompt or completion price per 1M tokens is above this (USD)
+    #[arg(long, env = "SWITCHBOARD_MAX_PRICE", global = true)]
+    pub max_price: Option<f64>,
+    /// Comma-separated model ids or globs that may be used (`anthropic/*`, `*:free`) [default: all]
+    #[arg(long, env = "SWITCHBOARD_ALLOWED_MODELS", global = true)]
+    pub allowed_models: Option<String>,
+    /// The `http` command's settings: its flags, or the `[http]` table of the config file
+    #[arg(skip)]
+    #[serde(default)]
+    pub http: HttpSettings,
 }
 
 impl Settings {
@@ -95,7 +111,74 @@ impl Settings {
             stall_timeout: self.stall_timeout.or(file.stall_timeout),
             cooldown: self.cooldown.or(file.cooldown),
             routing: self.routing.or(file.routing),
+            budget_usd: self.budget_usd.or(file.budget_usd),
+            budget_period: self.budget_period.or(file.budget_period),
+            max_price: self.max_price.or(file.max_price),
+            allowed_models: self.allowed_models.or(file.allowed_models),
+            http: self.http.or(file.http),
         }
+    }
+}
+
+/// Settings of the `http` command (TOML: the `[http]` table, same keys).
+#[derive(Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[command(next_help_heading = "HTTP")]
+pub struct HttpSettings {
+    /// Address to listen on; a non-loopback address needs a token [default: 127.0.0.1:8787]
+    #[arg(long, env = "SWITCHBOARD_BIND")]
+    pub bind: Option<String>,
+    /// Serve Streamable HTTP without sessions (each POST stands alone), for replicas behind a load balancer
+    #[arg(long, env = "SWITCHBOARD_STATELESS")]
+    #[serde(default)]
+    pub stateless: bool,
+    /// Bearer token every MCP request must carry, at least 16 characters (prefer the environment variable)
+    #[arg(long, env = "SWITCHBOARD_HTTP_TOKEN", hide_env_values = true)]
+    pub http_token: Option<String>,
+    /// Comma-separated Host names (or host:port) accepted, `*` for any [default: localhost, 127.0.0.1, ::1 and the bind address]
+    #[arg(long, env = "SWITCHBOARD_ALLOWED_HOSTS")]
+    pub allowed_hosts: Option<String>,
+    /// Comma-separated browser Origins accepted (scheme://host[:port|:*]), `*` for any; requests without Origin pass [default: http(s) on localhost, 127.0.0.1, [::1]]
+    #[arg(long, env = "SWITCHBOARD_ALLOWED_ORIGINS")]
+    pub allowed_origins: Option<String>,
+    /// How long calls in flight may run on after SIGTERM or ctrl-c before they are cancelled [default: 25s]
+    #[arg(long, env = "SWITCHBOARD_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<String>,
+    /// Largest request body accepted: bytes, or with KiB/MiB [default: 4MiB]
+    #[arg(long, env = "SWITCHBOARD_MAX_BODY")]
+    pub max_body: Option<String>,
+}
+
+impl HttpSettings {
+    /// Fills every unset field from `file`.
+    pub fn or(self, file: HttpSettings) -> HttpSettings {
+        HttpSettings {
+            bind: self.bind.or(file.bind),
+            stateless: self.stateless || file.stateless,
+            http_token: self.http_token.or(file.http_token),
+            allowed_hosts: self.allowed_hosts.or(file.allowed_hosts),
+            allowed_origins: self.allowed_origins.or(file.allowed_origins),
+            shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
+            max_body: self.max_body.or(file.max_body),
+        }
+    }
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("bind", &self.bind)
+            .field("stateless", &self.stateless)
+            .field(
+                "http_token",
+                &self.http_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("max_body", &self.max_body)
+            .finish()
     }
 }
 
@@ -103,6 +186,8 @@ impl Settings {
 pub enum Command {
     /// Serve MCP on stdin/stdout (the default; what Claude Desktop spawns)
     Stdio,
+    /// Serve MCP over HTTP: Streamable HTTP at /mcp, legacy SSE at /sse, /healthz, /metrics
+    Http(HttpSettings),
     /// Search the catalog (the list_models tool) and print a table or JSON
     Models(ModelsArgs),
     /// Estimate what a prompt costs (the estimate_cost tool)

@@ -1,9 +1,11 @@
 //! The typed, validated configuration. Built once at start-up from [`Settings`]; nothing after
 //! start-up reads the environment.
 
-use crate::cli::Settings;
+use crate::budget::Period;
+use crate::cli::{HttpSettings, Settings};
 use crate::router::{RetryPolicy, Routing};
 use secrecy::SecretString;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,11 +29,13 @@ pub enum ConfigError {
     },
 }
 
-/// Whether answers are cached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where answers are cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheBackend {
     Off,
     Memory,
+    /// The SQLite file (default: `switchboard.db` in the data dir), shared by every process.
+    Sqlite(Option<PathBuf>),
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +53,11 @@ pub struct Config {
     pub stall_timeout: Duration,
     pub cooldown: Duration,
     pub routing: Routing,
+    pub budget_usd: Option<f64>,
+    pub budget_period: Period,
+    pub max_price: Option<f64>,
+    pub allowed_models: Vec<String>,
+    pub http: HttpConfig,
 }
 
 impl Config {
@@ -72,6 +81,7 @@ impl Config {
                 format!("`{base_url}` must start with http:// or https://"),
             ));
         }
+        let http = HttpConfig::from_settings(&s.http)?;
         let defaults = RetryPolicy::default();
         Ok(Config {
             api_key: s
@@ -81,7 +91,7 @@ impl Config {
             base_url,
             default_model: s.default_model.unwrap_or_else(|| DEFAULT_MODEL.into()),
             fallback_models: split_list(s.fallback_models.as_deref().unwrap_or(DEFAULT_FALLBACKS)),
-            cache: parse_cache(s.cache.as_deref().unwrap_or("memory"))?,
+            cache: parse_cache(s.cache.as_deref().unwrap_or("sqlite"))?,
             cache_ttl: duration("SWITCHBOARD_CACHE_TTL", s.cache_ttl.as_deref(), "24h")?,
             data_dir: s.data_dir.unwrap_or_else(default_data_dir),
             timeout: duration("SWITCHBOARD_TIMEOUT", s.timeout.as_deref(), "120s")?,
@@ -98,12 +108,25 @@ impl Config {
             )?,
             cooldown: duration("SWITCHBOARD_COOLDOWN", s.cooldown.as_deref(), "30s")?,
             routing: parse_routing(s.routing.as_deref().unwrap_or("switchboard"))?,
+            budget_usd: usd("SWITCHBOARD_BUDGET_USD", s.budget_usd)?,
+            budget_period: parse_period(s.budget_period.as_deref().unwrap_or("day"))?,
+            max_price: usd("SWITCHBOARD_MAX_PRICE", s.max_price)?,
+            allowed_models: split_list(s.allowed_models.as_deref().unwrap_or("")),
+            http,
         })
     }
 
     /// Where the catalog fetched live is saved for offline starts.
     pub fn catalog_path(&self) -> PathBuf {
         self.data_dir.join("catalog.json")
+    }
+
+    /// The SQLite file for cached answers and the spend ledger.
+    pub fn store_path(&self) -> PathBuf {
+        match &self.cache {
+            CacheBackend::Sqlite(Some(path)) => path.clone(),
+            _ => self.data_dir.join("switchboard.db"),
+        }
     }
 }
 
@@ -152,10 +175,39 @@ fn parse_cache(text: &str) -> Result<CacheBackend, ConfigError> {
     match text.trim() {
         "off" => Ok(CacheBackend::Off),
         "memory" => Ok(CacheBackend::Memory),
+        "sqlite" => Ok(CacheBackend::Sqlite(None)),
+        other if other.starts_with("sqlite:") => Ok(CacheBackend::Sqlite(Some(PathBuf::from(
+            &other["sqlite:".len()..],
+        )))),
         other => Err(invalid(
             "SWITCHBOARD_CACHE",
-            format!("`{other}` is not supported by this build; use `memory` or `off`"),
+            format!(
+                "`{other}` is not supported by this build; use `sqlite`, `sqlite:PATH`, `memory` or `off`"
+            ),
         )),
+    }
+}
+
+fn parse_period(text: &str) -> Result<Period, ConfigError> {
+    match text.trim() {
+        "day" => Ok(Period::Day),
+        "month" => Ok(Period::Month),
+        "total" => Ok(Period::Total),
+        other => Err(invalid(
+            "SWITCHBOARD_BUDGET_PERIOD",
+            format!("`{other}` is not one of day, month, total"),
+        )),
+    }
+}
+
+/// A non-negative USD amount.
+fn usd(setting: &'static str, value: Option<f64>) -> Result<Option<f64>, ConfigError> {
+    match value {
+        Some(v) if !v.is_finite() || v < 0.0 => Err(invalid(
+            setting,
+            format!("`{v}` must be a USD amount, 0 or more"),
+        )),
+        other => Ok(other),
     }
 }
 
@@ -178,6 +230,165 @@ fn default_data_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("openrouter-switchboard")
+}
+
+/// How `openrouter-switchboard http` serves.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub bind: SocketAddr,
+    /// No sessions: every Streamable HTTP POST stands alone (replicas behind a load balancer).
+    pub stateless: bool,
+    pub token: Option<SecretString>,
+    /// Host names (or `host:port`) accepted; `*` accepts any.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted (`scheme://host[:port|:*]`); `*` accepts any.
+    pub allowed_origins: Vec<String>,
+    pub shutdown_grace: Duration,
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
+/// Shortest bearer token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+const LOOPBACK_ORIGINS: [&str; 6] = [
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
+    "https://[::1]:*",
+];
+
+impl HttpConfig {
+    fn from_settings(s: &HttpSettings) -> Result<HttpConfig, ConfigError> {
+        let bind = parse_bind(s.bind.as_deref().unwrap_or(DEFAULT_BIND))?;
+        let token = match s.http_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.chars().count() < MIN_TOKEN_CHARS => {
+                return Err(invalid(
+                    "SWITCHBOARD_HTTP_TOKEN",
+                    format!(
+                        "it has {} characters; use at least {MIN_TOKEN_CHARS} (for example the output of `openssl rand -hex 32`)",
+                        t.chars().count()
+                    ),
+                ));
+            }
+            Some(t) => Some(SecretString::from(t.to_string())),
+        };
+        let allowed_hosts = match &s.allowed_hosts {
+            Some(list) => split_list(list),
+            None => default_hosts(bind),
+        };
+        let allowed_origins = match &s.allowed_origins {
+            Some(list) => split_list(list),
+            None => LOOPBACK_ORIGINS.iter().map(|o| o.to_string()).collect(),
+        };
+        if let Some(bad) = allowed_origins.iter().find(|o| !valid_origin(o)) {
+            return Err(invalid(
+                "SWITCHBOARD_ALLOWED_ORIGINS",
+                format!(
+                    "`{bad}` is not an origin; write it like https://app.example.com, http://localhost:* or *"
+                ),
+            ));
+        }
+        Ok(HttpConfig {
+            bind,
+            stateless: s.stateless,
+            token,
+            allowed_hosts,
+            allowed_origins,
+            shutdown_grace: duration(
+                "SWITCHBOARD_SHUTDOWN_GRACE",
+                s.shutdown_grace.as_deref(),
+                "25s",
+            )?,
+            max_body_bytes: parse_size(
+                "SWITCHBOARD_MAX_BODY",
+                s.max_body.as_deref().unwrap_or("4MiB"),
+            )?,
+        })
+    }
+
+    /// The start-up rule for `http`: a bind address other machines can reach needs a token.
+    ///
+    /// # Errors
+    /// When the bind address is not loopback and no token is set.
+    pub fn check_exposure(&self) -> Result<(), ConfigError> {
+        if self.bind.ip().is_loopback() || self.token.is_some() {
+            return Ok(());
+        }
+        Err(invalid(
+            "SWITCHBOARD_BIND",
+            format!(
+                "{} is reachable from other machines, so a token is required: set SWITCHBOARD_HTTP_TOKEN \
+                 (at least {MIN_TOKEN_CHARS} characters) or bind a loopback address such as {DEFAULT_BIND}",
+                self.bind
+            ),
+        ))
+    }
+}
+
+/// `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT`.
+fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
+    let text = text.trim();
+    let localhost = text
+        .strip_prefix("localhost:")
+        .and_then(|port| port.parse::<u16>().ok())
+        .map(|port| SocketAddr::from(([127, 0, 0, 1], port)));
+    localhost.or_else(|| text.parse().ok()).ok_or_else(|| {
+        invalid(
+            "SWITCHBOARD_BIND",
+            format!("`{text}` is not an address; write it like 127.0.0.1:8787, [::1]:8787 or 0.0.0.0:8787"),
+        )
+    })
+}
+
+/// Loopback names, plus the bind address itself when it is one specific address.
+fn default_hosts(bind: SocketAddr) -> Vec<String> {
+    let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| h.to_string()).collect();
+    if !bind.ip().is_unspecified() && !bind.ip().is_loopback() {
+        hosts.push(bind.ip().to_string());
+    }
+    hosts
+}
+
+fn valid_origin(origin: &str) -> bool {
+    let base = origin.strip_suffix(":*").unwrap_or(origin);
+    origin == "*"
+        || origin == "null"
+        || base
+            .parse::<axum::http::Uri>()
+            .is_ok_and(|u| u.scheme().is_some() && u.authority().is_some() && u.path() == "/")
+}
+
+/// A byte count: `1048576`, `512KiB`, `4MiB` (also `KB`/`MB` for powers of 1000).
+fn parse_size(setting: &'static str, text: &str) -> Result<usize, ConfigError> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (digits, unit) = lower.split_at(split);
+    let multiplier = match unit.trim() {
+        "" | "b" => Some(1),
+        "k" | "kib" => Some(1024),
+        "kb" => Some(1000),
+        "m" | "mib" => Some(1024 * 1024),
+        "mb" => Some(1000 * 1000),
+        _ => None,
+    };
+    let bytes = digits
+        .parse::<usize>()
+        .ok()
+        .zip(multiplier)
+        .and_then(|(n, m)| n.checked_mul(m))
+        .filter(|n| (1024..=1024 * 1024 * 1024).contains(n));
+    bytes.ok_or_else(|| {
+        invalid(
+            setting,
+            format!("`{text}` is not a size between 1KiB and 1024MiB; write it like 4MiB or 65536"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -240,5 +451,135 @@ mod tests {
         };
         let config = Config::from_settings(settings).unwrap();
         assert!(!format!("{config:?}").contains("sk-or-v1-hidden"));
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+
+    fn http(settings: HttpSettings) -> Result<HttpConfig, ConfigError> {
+        HttpConfig::from_settings(&settings)
+    }
+
+    #[test]
+    fn defaults_are_loopback_without_a_token() {
+        let config = http(HttpSettings::default()).unwrap();
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert!(!config.stateless && config.token.is_none());
+        assert_eq!(config.allowed_hosts, ["localhost", "127.0.0.1", "::1"]);
+        assert_eq!(config.max_body_bytes, 4 * 1024 * 1024);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(25));
+        config.check_exposure().unwrap();
+    }
+
+    #[test]
+    fn a_public_bind_needs_a_token() {
+        let public = HttpSettings {
+            bind: Some("0.0.0.0:8787".into()),
+            ..HttpSettings::default()
+        };
+        let err = http(public.clone())
+            .unwrap()
+            .check_exposure()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SWITCHBOARD_HTTP_TOKEN") && err.contains("0.0.0.0:8787"),
+            "{err}"
+        );
+        let with_token = HttpSettings {
+            http_token: Some("0123456789abcdef".into()),
+            ..public
+        };
+        http(with_token).unwrap().check_exposure().unwrap();
+        let specific = HttpSettings {
+            bind: Some("192.0.2.7:80".into()),
+            ..HttpSettings::default()
+        };
+        assert!(
+            http(specific)
+                .unwrap()
+                .allowed_hosts
+                .contains(&"192.0.2.7".to_string())
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases = [
+            (
+                HttpSettings {
+                    bind: Some("here".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_BIND",
+            ),
+            (
+                HttpSettings {
+                    http_token: Some("short".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_HTTP_TOKEN",
+            ),
+            (
+                HttpSettings {
+                    max_body: Some("lots".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_BODY",
+            ),
+            (
+                HttpSettings {
+                    max_body: Some("10".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_BODY",
+            ),
+            (
+                HttpSettings {
+                    allowed_origins: Some("evil.com".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_ALLOWED_ORIGINS",
+            ),
+            (
+                HttpSettings {
+                    shutdown_grace: Some("soon".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_SHUTDOWN_GRACE",
+            ),
+        ];
+        for (settings, name) in cases {
+            let err = http(settings).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name} is not valid")), "{err}");
+            assert!(
+                !err.contains("short\u{60}"),
+                "the token is never echoed: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_and_addresses_parse() {
+        assert_eq!(parse_size("x", "512KiB").unwrap(), 512 * 1024);
+        assert_eq!(parse_size("x", "2mb").unwrap(), 2_000_000);
+        assert_eq!(parse_size("x", "65536").unwrap(), 65536);
+        assert_eq!(
+            parse_bind("localhost:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        assert_eq!(parse_bind("[::1]:9").unwrap().to_string(), "[::1]:9");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let settings = HttpSettings {
+            http_token: Some("tok-0123456789abcdef-secret".into()),
+            ..HttpSettings::default()
+        };
+        assert!(!format!("{settings:?}").contains("secret"));
+        assert!(!format!("{:?}", http(settings).unwrap()).contains("secret"));
     }
 }

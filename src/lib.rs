@@ -7,21 +7,28 @@
 //!   streamed, `/key`), its wire types and its error type.
 //! - [`catalog`]: the model catalog (live, saved to disk, or the embedded table) and its search.
 //! - [`pricing`] and [`tokens`]: exact USD arithmetic over catalog prices, and BPE token counting.
-//! - [`router`]: the `ModelRouter` that walks the fallback chain with classified retries and a
-//!   whole-call deadline; [`cache`] holds complete answers.
+//! - [`router`]: the `ModelRouter` that walks the fallback chain with classified retries, cooldowns,
+//!   single-flight and a whole-call deadline; [`cache`] holds complete answers (memory over
+//!   [`store`], the SQLite file shared by every process).
+//! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
 //! - [`tools`]: the four MCP tools, each in its own file, and [`server`], the rmcp handler.
-//! - [`transport`]: stdio serving; [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
+//! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
+//!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 
 pub mod app;
+pub mod budget;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod metrics;
 pub mod openrouter;
+pub mod policy;
 pub mod pricing;
 pub mod router;
 pub mod server;
+pub mod store;
 pub mod telemetry;
 pub mod tokens;
 pub mod tools;

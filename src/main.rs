@@ -9,18 +9,28 @@ use switchboard::{App, Config, commands, telemetry, transport};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Stdio);
-    telemetry::init(if matches!(command, Command::Stdio) {
+    let mut settings = cli.settings;
+    if let Command::Http(http) = &command {
+        settings.http = http.clone();
+    }
+    telemetry::init(if matches!(command, Command::Stdio | Command::Http(_)) {
         "info"
     } else {
         "warn"
     });
-    let config = match Config::load(cli.settings) {
+    let config = match Config::load(settings) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("openrouter-switchboard: {error}");
             return ExitCode::from(2);
         }
     };
+    if matches!(command, Command::Http(_))
+        && let Err(error) = config.http.check_exposure()
+    {
+        eprintln!("openrouter-switchboard: {error}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,6 +54,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     let app = App::new(config);
     match command {
         Command::Stdio => transport::serve_stdio(app).await?,
+        Command::Http(_) => {
+            let listener = transport::http::bind(app.config.http.bind).await?;
+            let shutdown = transport::http::shutdown_signal();
+            transport::serve_http(app, listener, shutdown).await?;
+        }
         Command::Models(args) => commands::models(&app, args).await?,
         Command::Cost(args) => commands::cost(&app, args).await?,
         Command::Ask(args) => commands::ask(&app, args).await?,

@@ -44,10 +44,16 @@ pub struct Page<'a> {
     pub total: usize,
 }
 
-pub fn search<'a>(models: &'a [ModelInfo], filter: &Filter) -> Page<'a> {
+/// The models matching `filter` (and `usable`, the caller's own rule), sorted and paged.
+pub fn search<'a>(
+    models: &'a [ModelInfo],
+    filter: &Filter,
+    usable: &dyn Fn(&ModelInfo) -> bool,
+) -> Page<'a> {
     let query = filter.query.as_ref().map(|q| q.to_lowercase());
     let mut matches: Vec<&ModelInfo> = models
         .iter()
+        .filter(|m| usable(m))
         .filter(|m| query.as_ref().is_none_or(|q| matches_query(m, q)))
         .filter(|m| matches_filters(m, filter))
         .collect();
@@ -146,7 +152,7 @@ mod tests {
             limit: 2,
             ..Filter::default()
         };
-        let page = search(&models, &filter);
+        let page = search(&models, &filter, &|_| true);
         assert_eq!(ids(&page), vec!["b/free", "a/cheap"]);
         assert_eq!(page.total, 3);
         let page = search(
@@ -156,6 +162,7 @@ mod tests {
                 offset: 2,
                 ..Filter::default()
             },
+            &|_| true,
         );
         assert_eq!(ids(&page), vec!["r/auto"]);
     }
@@ -171,6 +178,6 @@ mod tests {
             limit: 20,
             ..Filter::default()
         };
-        assert_eq!(ids(&search(&models, &filter)), vec!["a/cheap"]);
+        assert_eq!(ids(&search(&models, &filter, &|_| true)), vec!["a/cheap"]);
     }
 }

@@ -5,7 +5,7 @@ use super::error::Error;
 use super::types::{ChatChunk, Usage};
 
 /// One complete answer from one model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Completion {
     pub text: String,
     /// The model OpenRouter says answered (may be a dated canonical slug).

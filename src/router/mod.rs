@@ -3,15 +3,17 @@
 
 pub mod attempt;
 pub mod cooldown;
+mod flight;
 pub mod retry;
 
 pub use attempt::{Attempt, Outcome};
 pub use cooldown::Cooldowns;
 pub use retry::{Decision, RetryPolicy, classify};
 
-use crate::cache::{CacheMode, KeyMaterial, ResponseCache};
+use crate::cache::{CacheMode, CachedAnswer, KeyMaterial, ResponseCache};
 use crate::openrouter::types::{ChatMessage, ChatRequest};
 use crate::openrouter::{Accumulator, Client, Completion, Error};
+use flight::{Flight, Flights};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -41,6 +43,19 @@ pub struct Call {
     pub cache: CacheMode,
 }
 
+impl Call {
+    /// The cache and single-flight key.
+    pub fn key(&self) -> String {
+        KeyMaterial {
+            chain: &self.chain,
+            messages: &self.messages,
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+        }
+        .key()
+    }
+}
+
 /// A successful call.
 #[derive(Debug, Clone)]
 pub struct Routed {
@@ -48,10 +63,26 @@ pub struct Routed {
     pub model: String,
     pub completion: Completion,
     pub attempts: Vec<Attempt>,
+    /// Served without a new upstream request of its own: from the cache, or shared with an
+    /// identical call in flight. Nothing was paid for it.
     pub cached: bool,
+    /// Seconds since the answer was produced (0 when fresh).
+    pub age_secs: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
+impl Routed {
+    fn from_cache(hit: &CachedAnswer) -> Self {
+        Self {
+            model: hit.model.clone(),
+            completion: hit.completion.clone(),
+            attempts: Vec::new(),
+            cached: true,
+            age_secs: hit.age_secs(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RouteError {
     /// A failure no other model can fix (bad key, no credits).
     #[error("{message}; attempts:{}", attempt::list(.attempts))]
@@ -88,6 +119,7 @@ pub struct ModelRouter {
     timeout: Duration,
     routing: Routing,
     pub cooldowns: Cooldowns,
+    flights: Flights,
 }
 
 impl ModelRouter {
@@ -106,32 +138,67 @@ impl ModelRouter {
             timeout,
             routing,
             cooldowns,
+            flights: Flights::default(),
         }
     }
 
-    /// Answers `call` from the cache or from the first model in the chain that can.
+    pub fn cache(&self) -> &ResponseCache {
+        &self.cache
+    }
+
+    /// The cached answer to `call`, when its cache mode reads and one is stored.
+    pub async fn cached(&self, call: &Call) -> Option<Routed> {
+        if !call.cache.reads() {
+            return None;
+        }
+        self.cache
+            .get(&call.key())
+            .await
+            .map(|hit| Routed::from_cache(&hit))
+    }
+
+    /// Answers `call` from the first model in the chain that can. An identical call already in
+    /// flight is joined instead of sent again (except with `cache: bypass`). Callers check
+    /// [`ModelRouter::cached`] first.
     ///
     /// # Errors
     /// [`RouteError`] when no model answered; it lists every attempt.
     pub async fn route(&self, call: &Call, progress: Progress<'_>) -> Result<Routed, RouteError> {
-        let key = KeyMaterial {
-            chain: &call.chain,
-            messages: &call.messages,
-            max_tokens: call.max_tokens,
-            temperature: call.temperature,
+        let key = call.key();
+        if call.cache == CacheMode::Bypass {
+            return self.fetch(call, key, progress).await;
         }
-        .key();
-        if call.cache.reads()
-            && let Some(hit) = self.cache.get(&key)
-        {
-            let attempts = Vec::new();
-            return Ok(Routed {
-                model: hit.model.clone(),
-                completion: hit.completion.clone(),
-                attempts,
-                cached: true,
-            });
+        loop {
+            match self.flights.join(&key) {
+                Flight::Follow(receiver) => {
+                    if let Some(shared) = flight::follow(receiver).await {
+                        return shared.map(|routed| Routed {
+                            cached: true,
+                            attempts: Vec::new(),
+                            ..routed
+                        });
+                    }
+                }
+                Flight::Lead(lead) => {
+                    // A flight that ended just before this one started has stored its answer.
+                    if let Some(hit) = self.cache.peek(&key).await.filter(|_| call.cache.reads()) {
+                        return Ok(Routed::from_cache(&hit));
+                    }
+                    let result = self.fetch(call, key.clone(), progress).await;
+                    lead.finish(&result);
+                    return result;
+                }
+            }
         }
+    }
+
+    /// Walks the chain: the one place that sends requests upstream.
+    async fn fetch(
+        &self,
+        call: &Call,
+        key: String,
+        progress: Progress<'_>,
+    ) -> Result<Routed, RouteError> {
         let deadline = Instant::now() + self.timeout;
         let mut attempts = call.skipped.clone();
         let chain = self.warm_chain(&call.chain, &mut attempts);
@@ -157,13 +224,14 @@ impl ModelRouter {
                             .unwrap_or_else(|| request.model.clone()),
                     };
                     if call.cache.writes() {
-                        self.cache.put(key, &model, &completion);
+                        self.cache.put(key, &model, &completion).await;
                     }
                     return Ok(Routed {
                         model,
                         completion,
                         attempts,
                         cached: false,
+                        age_secs: 0,
                     });
                 }
                 ModelResult::Next => {}

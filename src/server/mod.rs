@@ -6,6 +6,7 @@ mod schema;
 
 use crate::App;
 use crate::tools::ToolError;
+use crate::tools::account_status::{self, AccountStatusArgs, AccountStatusOutput};
 use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
 use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
 use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
@@ -20,7 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
 estimate_cost prices a prompt without sending it; ask_model asks one model (falling back to others on \
-failure); compare_models asks 2-8 models side by side. ask_model and compare_models spend credits.";
+failure); compare_models asks 2-8 models side by side; account_status shows spend and budget. \
+ask_model and compare_models spend credits.";
 
 #[derive(Clone)]
 pub struct Switchboard {
@@ -37,8 +39,9 @@ impl std::fmt::Debug for Switchboard {
 #[tool_router]
 impl Switchboard {
     pub fn new(app: Arc<App>) -> Self {
-        let mut tool_router = Self::tool_router();
+        let mut tool_router = Self::tool_router() + Self::account_router();
         schema::compact(&mut tool_router);
+        crate::metrics::instrument(&mut tool_router);
         Self { app, tool_router }
     }
 
@@ -90,13 +93,22 @@ impl Switchboard {
         self.finish(list_models::run(&self.app, args).await)
     }
 
-    /// Estimate the USD cost of a prompt on 1-20 models before sending it; tokens are counted locally and nothing is sent. Free.
+    /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn estimate_cost(
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
         self.finish(estimate_cost::run(&self.app, args).await)
+    }
+}
+
+#[tool_router(router = account_router)]
+impl Switchboard {
+    /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
+    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    async fn account_status(&self) -> Result<Json<AccountStatusOutput>, String> {
+        self.finish(account_status::run(&self.app, AccountStatusArgs::default()).await)
     }
 }
 

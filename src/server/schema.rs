@@ -62,9 +62,28 @@ fn inline_refs(value: &mut Value, defs: &Map<String, Value>) {
     }
 }
 
-/// An output field keeps its type; a nested object or an array of objects keeps only that it is one.
+/// An output field keeps its type; a nested object or an array of objects keeps only that it is
+/// one (and whether it may be null).
 fn shallow(schema: &mut Value) {
     let Value::Object(map) = schema else { return };
+    if let Some(Value::Array(choices)) = map.get("anyOf") {
+        let nullable = choices
+            .iter()
+            .any(|c| c.get("type").and_then(Value::as_str) == Some("null"));
+        let object = choices
+            .iter()
+            .any(|c| c.get("type").and_then(Value::as_str) == Some("object"));
+        if object {
+            let kind = if nullable {
+                serde_json::json!(["object", "null"])
+            } else {
+                serde_json::json!("object")
+            };
+            map.clear();
+            map.insert("type".into(), kind);
+            return;
+        }
+    }
     map.remove("properties");
     map.remove("required");
     map.remove("additionalProperties");
@@ -91,6 +110,8 @@ fn strip(value: &mut Value, kind: Kind, top: bool) {
             }
             if kind == Kind::Input {
                 drop_null_type(map);
+                // Unknown arguments are still refused, with an error that names them.
+                map.remove("additionalProperties");
             }
             for (key, child) in map.iter_mut() {
                 strip_child(key, child, kind);

@@ -1,9 +1,11 @@
 //! `ask_model`: ask one model, falling back along the chain when it cannot answer.
 
+use super::spend::{self, Worst};
 use super::{AttemptOutput, ToolError, UsageOutput, input, models};
 use crate::App;
+use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Progress, millis};
+use crate::router::{Call, Progress, Routed, millis};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -19,14 +21,16 @@ pub struct AskModelArgs {
     pub system: Option<String>,
     /// Model id such as `anthropic/claude-sonnet-4.5` (see list_models). Default: the server's.
     pub model: Option<String>,
-    /// Models to try in order if `model` fails. Default: the server's chain; [] for none.
+    /// Tried in order if `model` fails. Default: the server's chain; [] for none.
     pub fallback_models: Option<Vec<String>>,
     /// Answer length cap in tokens. Default 1024.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
-    /// `use` (default) serves an identical earlier answer; `bypass` skips the cache; `refresh` asks again.
+    /// use (default), bypass or refresh.
     pub cache: Option<String>,
+    /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
+    pub max_cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -42,6 +46,10 @@ pub struct AskModelOutput {
     pub finish_reason: String,
     pub usage: UsageOutput,
     pub cached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_age_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_saved_usd: Option<f64>,
     pub latency_ms: u64,
     pub attempts: Vec<AttemptOutput>,
 }
@@ -53,15 +61,42 @@ pub async fn run(
     progress: Progress<'_>,
 ) -> Result<AskModelOutput, ToolError> {
     let started = Instant::now();
+    let max_cost = input::max_cost(args.max_cost_usd)?;
+    let snapshot = app.catalog.snapshot().await;
+    let (call, worst, requested_model) = prepare(app, &snapshot, args, max_cost)?;
+    let routed = match app.router.cached(&call).await {
+        Some(hit) => hit,
+        None => {
+            let admission = spend::admit(app, &call.chain[0], worst.as_ref(), max_cost).await?;
+            let result = app.router.route(&call, progress).await;
+            let (model, cost) = match &result {
+                Ok(routed) => (routed.model.as_str(), paid(routed)),
+                Err(_) => (call.chain[0].as_str(), 0.0),
+            };
+            admission.settle(model, cost).await;
+            result?
+        }
+    };
+    Ok(output(&snapshot, routed, requested_model, started))
+}
+
+/// Checks the arguments and builds the call: chain, policy, context fit, worst case.
+fn prepare(
+    app: &App,
+    snapshot: &Snapshot,
+    args: AskModelArgs,
+    max_cost: Option<f64>,
+) -> Result<(Call, Option<Worst>, String), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
-    let snapshot = app.catalog.snapshot().await;
-    let (chain, mut skipped) = models::chain(app, &snapshot, args.model, args.fallback_models)?;
+    let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
     let requested_model = chain[0].clone();
+    let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
-    let chain = models::fit_context(&snapshot, chain, &mut skipped, &mut size)?;
+    let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
+    let worst = spend::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
     let call = Call {
         chain,
         skipped,
@@ -70,9 +105,27 @@ pub async fn run(
         temperature,
         cache,
     };
-    let routed = app.router.route(&call, progress).await?;
+    Ok((call, worst, requested_model))
+}
+
+/// What this call paid: nothing when the answer was cached or shared.
+fn paid(routed: &Routed) -> f64 {
+    if routed.cached {
+        0.0
+    } else {
+        routed.completion.usage.cost.unwrap_or(0.0)
+    }
+}
+
+fn output(
+    snapshot: &Snapshot,
+    routed: Routed,
+    requested_model: String,
+    started: Instant,
+) -> AskModelOutput {
     let completion = routed.completion;
-    Ok(AskModelOutput {
+    let saved = routed.cached.then(|| completion.usage.cost.unwrap_or(0.0));
+    AskModelOutput {
         usage: UsageOutput::new(&completion.usage, routed.cached),
         text: completion.text,
         // A response may name a dated canonical slug; answer with the catalog id.
@@ -84,7 +137,9 @@ pub async fn run(
         generation_id: completion.generation_id,
         finish_reason: completion.finish_reason,
         cached: routed.cached,
+        cache_age_s: routed.cached.then_some(routed.age_secs),
+        cost_saved_usd: saved,
         latency_ms: millis(started.elapsed()),
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
-    })
+    }
 }

@@ -1,8 +1,9 @@
 //! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
 
+use super::models::PromptSize;
+use super::spend::{self, Worst};
 use super::{ToolError, UsageOutput, input, models};
 use crate::App;
-use crate::cache::CacheMode;
 use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
 use crate::router::{Call, millis};
@@ -10,6 +11,7 @@ use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub const MIN_MODELS: usize = 2;
@@ -24,7 +26,7 @@ pub struct CompareModelsArgs {
     pub messages: Option<Vec<ChatMessage>>,
     /// System instructions.
     pub system: Option<String>,
-    /// 2 to 8 model ids, answered side by side (no fallback).
+    /// 2 to 8 model ids (no fallback).
     pub models: Vec<String>,
     /// Answer length cap in tokens, per model. Default 1024.
     pub max_tokens: Option<i64>,
@@ -69,28 +71,31 @@ pub async fn run(
     let cache = input::cache_mode(args.cache.as_deref())?;
     let snapshot = check_models(app, &args.models).await?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
-    let misfits: Vec<Option<String>> = args
+    let plans: Vec<_> = args
         .models
         .iter()
-        .map(|m| size.misfit(&snapshot, m))
+        .map(|m| plan(app, &snapshot, m, &mut size))
         .collect();
-    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
     let total = args.models.len();
-    let runs = args
-        .models
-        .iter()
-        .zip(misfits)
-        .map(|(model, misfit)| async {
-            let result = match misfit {
-                Some(reason) => ModelResult::failed(model, format!("skipped: {reason}"), 0),
-                None => ask_one(app, model, &messages, max_tokens, temperature, cache).await,
-            };
-            on_done(
-                finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1,
-                total,
-            );
-            result
-        });
+    let runs = args.models.iter().zip(plans).map(|(model, plan)| async {
+        let result = match plan {
+            Err(reason) => ModelResult::failed(model, reason, 0),
+            Ok(worst) => {
+                let call = Call {
+                    chain: vec![model.clone()],
+                    skipped: Vec::new(),
+                    messages: messages.clone(),
+                    max_tokens,
+                    temperature,
+                    cache,
+                };
+                ask_one(app, call, worst).await
+            }
+        };
+        on_done(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
+        result
+    });
     let results = join_all(runs).await;
     let total_cost_usd = results
         .iter()
@@ -102,6 +107,22 @@ pub async fn run(
         total_cost_usd,
         wall_ms: millis(started.elapsed()),
     })
+}
+
+/// Why `model` is not asked at all, or its worst case when a cost cap applies.
+fn plan(
+    app: &App,
+    snapshot: &Snapshot,
+    model: &str,
+    size: &mut PromptSize<'_>,
+) -> Result<Option<Worst>, String> {
+    if let Some(reason) = app.policy.refusal(model, snapshot.find(model)) {
+        return Err(format!("refused: {reason}"));
+    }
+    if let Some(reason) = size.misfit(snapshot, model) {
+        return Err(format!("skipped: {reason}"));
+    }
+    spend::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
 }
 
 async fn check_models(app: &App, ids: &[String]) -> Result<Arc<Snapshot>, ToolError> {
@@ -120,24 +141,28 @@ async fn check_models(app: &App, ids: &[String]) -> Result<Arc<Snapshot>, ToolEr
     Ok(snapshot)
 }
 
-async fn ask_one(
-    app: &App,
-    model: &str,
-    messages: &[ChatMessage],
-    max_tokens: u32,
-    temperature: Option<f64>,
-    cache: CacheMode,
-) -> ModelResult {
+async fn ask_one(app: &App, call: Call, worst: Option<Worst>) -> ModelResult {
     let started = Instant::now();
-    let call = Call {
-        chain: vec![model.to_string()],
-        skipped: Vec::new(),
-        messages: messages.to_vec(),
-        max_tokens,
-        temperature,
-        cache,
+    let model = call.chain[0].as_str();
+    let routed = match app.router.cached(&call).await {
+        Some(hit) => Ok(hit),
+        None => {
+            let admission = match spend::admit(app, model, worst.as_ref(), None).await {
+                Ok(admission) => admission,
+                Err(refusal) => return ModelResult::failed(model, refusal.to_string(), 0),
+            };
+            let result = app.router.route(&call, &mut |_, _| {}).await;
+            let cost = result.as_ref().map_or(0.0, |r| {
+                if r.cached {
+                    0.0
+                } else {
+                    r.completion.usage.cost.unwrap_or(0.0)
+                }
+            });
+            admission.settle(model, cost).await;
+            result
+        }
     };
-    let routed = app.router.route(&call, &mut |_, _| {}).await;
     let latency_ms = millis(started.elapsed());
     match routed {
         Ok(routed) => ModelResult {

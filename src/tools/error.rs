@@ -16,6 +16,14 @@ pub enum ToolError {
         id: String,
         closest: Vec<String>,
     },
+    #[error("invalid argument `{field}`: model `{id}` is refused: {reason}")]
+    Refused {
+        field: &'static str,
+        id: String,
+        reason: String,
+    },
+    #[error("budget: {0}")]
+    Budget(String),
     #[error(transparent)]
     Route(#[from] RouteError),
 }

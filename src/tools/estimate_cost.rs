@@ -72,6 +72,13 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
     let mut estimates = Vec::with_capacity(ids.len());
     for id in &ids {
         let model = snapshot.find(id).ok_or_else(|| unknown(&snapshot, id))?;
+        if let Some(reason) = app.policy.refusal(id, Some(model)) {
+            return Err(ToolError::Refused {
+                field: "models",
+                id: id.clone(),
+                reason,
+            });
+        }
         estimates.push(estimate(model, id, prompt_tokens, completion_tokens, calls));
     }
     estimates.sort_by(|a, b| match (a.total_cost_usd, b.total_cost_usd) {

@@ -114,6 +114,17 @@ pub fn temperature(value: Option<f64>) -> Result<Option<f64>, ToolError> {
     }
 }
 
+/// `max_cost_usd`: a positive USD amount.
+pub fn max_cost(value: Option<f64>) -> Result<Option<f64>, ToolError> {
+    match value {
+        Some(v) if !v.is_finite() || v <= 0.0 => Err(ToolError::invalid(
+            "max_cost_usd",
+            format!("must be a USD amount above 0, got {v}; omit it for no per-call cap"),
+        )),
+        other => Ok(other),
+    }
+}
+
 pub fn cache_mode(value: Option<&str>) -> Result<CacheMode, ToolError> {
     match value {
         None | Some("use") => Ok(CacheMode::Use),

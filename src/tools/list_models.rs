@@ -73,7 +73,9 @@ pub struct CatalogOutput {
 pub async fn run(app: &App, args: ListModelsArgs) -> Result<ListModelsOutput, ToolError> {
     let filter = filter(args)?;
     let snapshot = app.catalog.snapshot().await;
-    let page = search::search(&snapshot.models, &filter);
+    // Models the policy refuses are not offered at all.
+    let usable = |m: &ModelInfo| app.policy.refusal(&m.id, Some(m)).is_none();
+    let page = search::search(&snapshot.models, &filter, &usable);
     Ok(ListModelsOutput {
         models: page.models.into_iter().map(ModelOutput::from).collect(),
         total: page.total,

@@ -1,6 +1,7 @@
 //! The MCP tools. Each file owns one tool: its arguments, its output and a `run` function that the
 //! rmcp handler ([`crate::server`]) and the shell commands ([`crate::commands`]) both call.
 
+pub mod account_status;
 pub mod ask_model;
 pub mod compare_models;
 pub mod error;
@@ -8,6 +9,7 @@ pub mod estimate_cost;
 pub mod input;
 pub mod list_models;
 pub mod models;
+pub mod spend;
 
 pub use error::ToolError;
 

@@ -99,6 +99,18 @@ impl<'a> PromptSize<'a> {
         }
     }
 
+    pub fn max_tokens(&self) -> u32 {
+        self.max_tokens
+    }
+
+    /// The prompt's real token count (counted once).
+    pub fn tokens(&mut self) -> u64 {
+        let messages = self.messages;
+        *self
+            .counted
+            .get_or_insert_with(|| tokens::count_messages(messages))
+    }
+
     /// `None` when the prompt plus `max_tokens` fits `model`'s context window (or it is unknown);
     /// otherwise why the model is skipped.
     pub fn misfit(&mut self, snapshot: &Snapshot, model: &str) -> Option<String> {
@@ -113,10 +125,7 @@ impl<'a> PromptSize<'a> {
         if bound + max_tokens <= context {
             return None;
         }
-        let messages = self.messages;
-        let tokens = *self
-            .counted
-            .get_or_insert_with(|| tokens::count_messages(messages));
+        let tokens = self.tokens();
         (tokens + max_tokens > context).then(|| {
             format!(
                 "context window of {context} tokens is too small for {tokens} prompt tokens + max_tokens {max_tokens}"
@@ -155,4 +164,36 @@ pub fn fit_context(
         ));
     }
     Ok(fitting)
+}
+
+/// Leaves out the models `SWITCHBOARD_ALLOWED_MODELS` / `SWITCHBOARD_MAX_PRICE` refuse, reporting
+/// each as `skipped` with the reason.
+///
+/// # Errors
+/// When every model in the chain is refused.
+pub fn allowed(
+    app: &App,
+    snapshot: &Snapshot,
+    chain: Vec<String>,
+    skipped: &mut Vec<Attempt>,
+) -> Result<Vec<String>, ToolError> {
+    let mut kept = Vec::with_capacity(chain.len());
+    let mut refused = None;
+    for id in chain {
+        match app.policy.refusal(&id, snapshot.find(&id)) {
+            None => kept.push(id),
+            Some(reason) => {
+                skipped.push(Attempt::skipped(&id, format!("refused: {reason}")));
+                refused.get_or_insert((id, reason));
+            }
+        }
+    }
+    match (kept.is_empty(), refused) {
+        (true, Some((id, reason))) => Err(ToolError::Refused {
+            field: "model",
+            id,
+            reason,
+        }),
+        _ => Ok(kept),
+    }
 }

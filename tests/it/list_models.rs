@@ -121,7 +121,7 @@ fn cases() -> Vec<Value> {
 
 fn actual(snapshot: &Snapshot, args: &Value) -> (Vec<String>, usize) {
     let args: ListModelsArgs = serde_json::from_value(args.clone()).unwrap();
-    let page = search::search(&snapshot.models, &filter(args).unwrap());
+    let page = search::search(&snapshot.models, &filter(args).unwrap(), &|_| true);
     (
         page.models.iter().map(|m| m.id.clone()).collect(),
         page.total,

@@ -3,10 +3,13 @@
 
 mod ask_model;
 mod bad_input;
+mod budget;
+mod cache;
 mod cli;
 mod compare_models;
 mod estimate_cost;
 mod faults;
+mod http;
 mod list_models;
 mod native;
 mod progress;

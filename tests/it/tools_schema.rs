@@ -1,10 +1,11 @@
-//! The tool surface hosts see: exactly the four SPEC names, structured output declared, read-only
+//! The tool surface hosts see: exactly the SPEC names (the four, plus account_status), structured output declared, read-only
 //! annotations, a `tools/list` reply small enough to pay for in every conversation, and a README
 //! that lists the same tools.
 
 use crate::support::{FakeOpenRouter, McpServer};
 
-const TOOLS: [&str; 4] = [
+const TOOLS: [&str; 5] = [
+    "account_status",
     "ask_model",
     "compare_models",
     "estimate_cost",
@@ -56,9 +57,7 @@ fn the_readme_tool_table_lists_exactly_these_tools() {
         .lines()
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split('`').next())
-        .filter(|name| {
-            name.ends_with("_model") || name.ends_with("_models") || name.ends_with("_cost")
-        })
+        .filter(|name| TOOLS.contains(name))
         .collect();
     listed.sort_unstable();
     assert_eq!(listed, TOOLS);

@@ -1,0 +1,118 @@
+//! `account_status`: what the key may spend and has spent (from OpenRouter), what this server's
+//! ledger recorded this period, the budget left, and cache hits.
+
+use super::ToolError;
+use crate::App;
+use crate::cache::Tier;
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime};
+
+const KEY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountStatusArgs {}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountStatusOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_error: Option<String>,
+    pub budget: BudgetStatus,
+    /// This period's spend per model, costliest first.
+    pub by_model: Vec<ModelSpend>,
+    pub cache: CacheStatus,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KeyStatus {
+    pub limit_usd: Option<f64>,
+    pub limit_remaining_usd: Option<f64>,
+    pub usage_usd: Option<f64>,
+    pub is_free_tier: Option<bool>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BudgetStatus {
+    pub period: &'static str,
+    pub limit_usd: Option<f64>,
+    pub spent_usd: f64,
+    pub reserved_usd: f64,
+    pub left_usd: Option<f64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ModelSpend {
+    pub model: String,
+    pub calls: u64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CacheStatus {
+    pub backend: &'static str,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOutput, ToolError> {
+    let (key, key_error) = match app.client.key_info(KEY_TIMEOUT).await {
+        Ok(info) => (
+            Some(KeyStatus {
+                limit_usd: info.limit,
+                limit_remaining_usd: info.limit_remaining,
+                usage_usd: info.usage,
+                is_free_tier: info.is_free_tier,
+            }),
+            None,
+        ),
+        Err(error) => (None, Some(app.redact(&error.to_string()))),
+    };
+    let since = app.budget.period().start(SystemTime::now());
+    let ledger_error = |e: crate::store::StoreError| {
+        ToolError::Budget(format!("the spend ledger is unavailable ({e})"))
+    };
+    let spend = app.budget.spend().await.map_err(ledger_error)?;
+    let rows = app
+        .budget
+        .store()
+        .ledger(since)
+        .await
+        .map_err(ledger_error)?;
+    let limit = app.budget.limit();
+    let (hits, misses) = app.router.cache().counts();
+    Ok(AccountStatusOutput {
+        key,
+        key_error,
+        budget: BudgetStatus {
+            period: app.budget.period().as_str(),
+            limit_usd: limit,
+            spent_usd: spend.settled,
+            reserved_usd: spend.reserved,
+            left_usd: limit.map(|l| (l - spend.settled - spend.reserved).max(0.0)),
+        },
+        by_model: rows
+            .into_iter()
+            .map(|r| ModelSpend {
+                model: r.model,
+                calls: r.calls,
+                cost_usd: r.cost_usd,
+            })
+            .collect(),
+        cache: CacheStatus {
+            backend: tier_name(app.router.cache().tier()),
+            hits,
+            misses,
+        },
+    })
+}
+
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Off => "off",
+        Tier::Memory => "memory",
+        Tier::Sqlite => "sqlite",
+    }
+}
