@@ -145,7 +145,12 @@ impl Metrics {
     pub fn record_call(&self, tool: &str, elapsed: Duration, result: Option<&CallToolResult>) {
         let failed = result.is_none_or(|r| r.is_error == Some(true));
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = series.tools.entry(tool.to_string()).or_default();
+        if !series.tools.contains_key(tool) {
+            series.tools.insert(tool.to_string(), ToolSeries::default());
+        }
+        let Some(entry) = series.tools.get_mut(tool) else {
+            return;
+        };
         entry.calls += 1;
         entry.errors += u64::from(failed);
         entry.duration.observe(elapsed.as_secs_f64());
@@ -170,7 +175,11 @@ impl Metrics {
                     series.answer(tool, one);
                 }
                 if one["cached"].as_bool() != Some(true) {
-                    let outcome = if one["ok"].as_bool() == Some(true) { "ok" } else { "failed" };
+                    let outcome = if one["ok"].as_bool() == Some(true) {
+                        "ok"
+                    } else {
+                        "failed"
+                    };
                     series.attempt(one["model"].as_str(), outcome);
                 }
             }
@@ -185,14 +194,28 @@ impl Metrics {
     }
 
     fn write_to(&self, out: &mut String) -> std::fmt::Result {
-        header(out, "switchboard_build_info", "gauge", "Version of this server")?;
+        header(
+            out,
+            "switchboard_build_info",
+            "gauge",
+            "Version of this server",
+        )?;
         writeln!(
             out,
             "switchboard_build_info{{version=\"{}\"}} 1",
             env!("CARGO_PKG_VERSION")
         )?;
-        header(out, "switchboard_tool_calls_in_flight", "gauge", "Tool calls running now")?;
-        writeln!(out, "switchboard_tool_calls_in_flight {}", self.in_flight().max(0))?;
+        header(
+            out,
+            "switchboard_tool_calls_in_flight",
+            "gauge",
+            "Tool calls running now",
+        )?;
+        writeln!(
+            out,
+            "switchboard_tool_calls_in_flight {}",
+            self.in_flight().max(0)
+        )?;
         header(
             out,
             "switchboard_http_rejected_total",
@@ -202,7 +225,11 @@ impl Metrics {
         for why in Rejection::ALL {
             let index = Rejection::ALL.iter().position(|r| *r == why).unwrap_or(0);
             let n = self.rejected[index].load(Ordering::Relaxed);
-            writeln!(out, "switchboard_http_rejected_total{{reason=\"{}\"}} {n}", why.label())?;
+            writeln!(
+                out,
+                "switchboard_http_rejected_total{{reason=\"{}\"}} {n}",
+                why.label()
+            )?;
         }
         let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
         series.write_tools(out)?;
@@ -227,7 +254,10 @@ impl Series {
 
     fn attempt(&mut self, model: Option<&str>, outcome: &str) {
         let model = self.model_label(model);
-        *self.attempts.entry((model, outcome.to_string())).or_default() += 1;
+        *self
+            .attempts
+            .entry((model, outcome.to_string()))
+            .or_default() += 1;
     }
 
     /// One answer (`ask_model`'s output or one `compare_models` result).
@@ -249,9 +279,19 @@ impl Series {
     }
 
     fn write_tools(&self, out: &mut String) -> std::fmt::Result {
-        header(out, "switchboard_tool_calls_total", "counter", "Tool calls finished, by tool")?;
+        header(
+            out,
+            "switchboard_tool_calls_total",
+            "counter",
+            "Tool calls finished, by tool",
+        )?;
         for (tool, s) in &self.tools {
-            writeln!(out, "switchboard_tool_calls_total{{tool=\"{}\"}} {}", escape(tool), s.calls)?;
+            writeln!(
+                out,
+                "switchboard_tool_calls_total{{tool=\"{}\"}} {}",
+                escape(tool),
+                s.calls
+            )?;
         }
         header(
             out,
@@ -260,7 +300,12 @@ impl Series {
             "Tool calls that ended in a tool error (isError) or a protocol error, by tool",
         )?;
         for (tool, s) in &self.tools {
-            writeln!(out, "switchboard_tool_errors_total{{tool=\"{}\"}} {}", escape(tool), s.errors)?;
+            writeln!(
+                out,
+                "switchboard_tool_errors_total{{tool=\"{}\"}} {}",
+                escape(tool),
+                s.errors
+            )?;
         }
         header(
             out,
@@ -270,7 +315,12 @@ impl Series {
         )?;
         for (tool, s) in &self.tools {
             let labels = format!("tool=\"{}\"", escape(tool));
-            histogram(out, "switchboard_tool_duration_seconds", &labels, &s.duration)?;
+            histogram(
+                out,
+                "switchboard_tool_duration_seconds",
+                &labels,
+                &s.duration,
+            )?;
         }
         Ok(())
     }
@@ -278,16 +328,42 @@ impl Series {
     fn write_models(&self, out: &mut String) -> std::fmt::Result {
         type Field = fn(&ModelSeries) -> String;
         let counters: [(&str, &str, Field); 5] = [
-            ("switchboard_model_answers_total", "Answers returned, by tool and answering model", |s| s.answers.to_string()),
-            ("switchboard_cache_hits_total", "Answers served from the response cache, by tool and model", |s| s.cache_hits.to_string()),
-            ("switchboard_prompt_tokens_total", "Prompt tokens billed upstream (cache hits excluded), by tool and model", |s| s.prompt_tokens.to_string()),
-            ("switchboard_completion_tokens_total", "Completion tokens billed upstream (cache hits excluded), by tool and model", |s| s.completion_tokens.to_string()),
-            ("switchboard_cost_usd_total", "USD charged by OpenRouter, by tool and model", |s| s.cost_usd.to_string()),
+            (
+                "switchboard_model_answers_total",
+                "Answers returned, by tool and answering model",
+                |s| s.answers.to_string(),
+            ),
+            (
+                "switchboard_cache_hits_total",
+                "Answers served from the response cache, by tool and model",
+                |s| s.cache_hits.to_string(),
+            ),
+            (
+                "switchboard_prompt_tokens_total",
+                "Prompt tokens billed upstream (cache hits excluded), by tool and model",
+                |s| s.prompt_tokens.to_string(),
+            ),
+            (
+                "switchboard_completion_tokens_total",
+                "Completion tokens billed upstream (cache hits excluded), by tool and model",
+                |s| s.completion_tokens.to_string(),
+            ),
+            (
+                "switchboard_cost_usd_total",
+                "USD charged by OpenRouter, by tool and model",
+                |s| s.cost_usd.to_string(),
+            ),
         ];
         for (name, help, field) in counters {
             header(out, name, "counter", help)?;
             for ((tool, model), s) in &self.models {
-                writeln!(out, "{name}{{tool=\"{}\",model=\"{}\"}} {}", escape(tool), escape(model), field(s))?;
+                writeln!(
+                    out,
+                    "{name}{{tool=\"{}\",model=\"{}\"}} {}",
+                    escape(tool),
+                    escape(model),
+                    field(s)
+                )?;
             }
         }
         header(
@@ -298,7 +374,12 @@ impl Series {
         )?;
         for ((tool, model), s) in &self.models {
             let labels = format!("tool=\"{}\",model=\"{}\"", escape(tool), escape(model));
-            histogram(out, "switchboard_model_latency_seconds", &labels, &s.latency)?;
+            histogram(
+                out,
+                "switchboard_model_latency_seconds",
+                &labels,
+                &s.latency,
+            )?;
         }
         Ok(())
     }
@@ -387,11 +468,19 @@ mod tests {
         let ask = json!({"model": "a/m", "cached": false, "latency_ms": 120,
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.25},
             "attempts": [{"model": "b/x", "outcome": "fell_back"}, {"model": "a/m", "outcome": "ok"}]});
-        metrics.record_call("ask_model", Duration::from_millis(130), Some(&result(ask, false)));
+        metrics.record_call(
+            "ask_model",
+            Duration::from_millis(130),
+            Some(&result(ask, false)),
+        );
         let compare = json!({"results": [
             {"model": "a/m", "ok": true, "cached": true, "latency_ms": 1, "usage": {"prompt_tokens": 3}},
             {"model": "c/y", "ok": false, "cached": false, "latency_ms": 9}]});
-        metrics.record_call("compare_models", Duration::from_millis(10), Some(&result(compare, false)));
+        metrics.record_call(
+            "compare_models",
+            Duration::from_millis(10),
+            Some(&result(compare, false)),
+        );
         metrics.record_call("list_models", Duration::from_millis(1), None);
         let text = metrics.render();
         for line in [
@@ -408,7 +497,10 @@ mod tests {
             "switchboard_tool_duration_seconds_bucket{tool=\"ask_model\",le=\"0.1\"} 0",
             "switchboard_model_latency_seconds_count{tool=\"ask_model\",model=\"a/m\"} 1",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
         }
     }
 
@@ -420,7 +512,10 @@ mod tests {
             metrics.record_call("ask_model", Duration::ZERO, Some(&result(output, false)));
         }
         let text = metrics.render();
-        let attempts = text.lines().filter(|l| l.starts_with("switchboard_upstream_attempts_total{")).count();
+        let attempts = text
+            .lines()
+            .filter(|l| l.starts_with("switchboard_upstream_attempts_total{"))
+            .count();
         assert_eq!(attempts, MAX_MODELS + 1);
         assert!(text.contains("model=\"other\",outcome=\"ok\"} 10"));
         assert!(text.contains("model=\"m/0\\\"\\n\""));
@@ -433,6 +528,9 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!waiter.is_finished());
         drop(guard);
-        tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

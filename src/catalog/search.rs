@@ -57,7 +57,7 @@ pub fn search<'a>(
         .filter(|m| query.as_ref().is_none_or(|q| matches_query(m, q)))
         .filter(|m| matches_filters(m, filter))
         .collect();
-    matches.sort_by(|a, b| compare(a, b, filter.sort).then_with(|| a.id.cmp(&b.id)));
+    sort(&mut matches, filter.sort);
     let total = matches.len();
     let models = matches
         .into_iter()
@@ -108,14 +108,41 @@ pub fn combined_price(model: &ModelInfo) -> Option<Decimal> {
     Some(model.prompt_price.per_million()? + model.completion_price.per_million()?)
 }
 
+/// Sorts by `by`, ties broken by id. The price sort works out each model's combined price once,
+/// as an integer, rather than in every comparison: decimal arithmetic in the comparator was the
+/// hottest code of `list_models` under load.
+fn sort(matches: &mut Vec<&ModelInfo>, by: Sort) {
+    if by == Sort::Price {
+        let key = |m: &ModelInfo| combined_price(m).map_or(i128::MAX, price_key);
+        let mut keyed: Vec<_> = matches.iter().map(|m| (key(m), *m)).collect();
+        keyed.sort_unstable_by(|(x, a), (y, b)| x.cmp(y).then_with(|| a.id.cmp(&b.id)));
+        *matches = keyed.into_iter().map(|(_, m)| m).collect();
+    } else {
+        matches.sort_by(|a, b| compare(a, b, by).then_with(|| a.id.cmp(&b.id)));
+    }
+}
+
+/// A price per 1M tokens as an integer count of 1e-12 USD (exact for catalog prices, which have
+/// far fewer decimals), so sorting compares integers; unknown prices sort last as `i128::MAX`.
+fn price_key(price: Decimal) -> i128 {
+    let mut scaled = price;
+    scaled.rescale(12);
+    scaled.mantissa()
+}
+
+/// Cheapest first; unknown prices last.
+fn price_order(a: Option<Decimal>, b: Option<Decimal>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
 fn compare(a: &ModelInfo, b: &ModelInfo, sort: Sort) -> Ordering {
     match sort {
-        Sort::Price => match (combined_price(a), combined_price(b)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        },
+        Sort::Price => price_order(combined_price(a), combined_price(b)),
         Sort::Context => b.context_length.cmp(&a.context_length),
         Sort::Newest => b.created.cmp(&a.created),
         Sort::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),

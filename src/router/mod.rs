@@ -71,6 +71,15 @@ pub struct Routed {
 }
 
 impl Routed {
+    /// What this call paid: nothing when the answer was cached or shared.
+    pub fn paid(&self) -> f64 {
+        if self.cached {
+            0.0
+        } else {
+            self.completion.usage.cost.unwrap_or(0.0)
+        }
+    }
+
     fn from_cache(hit: &CachedAnswer) -> Self {
         Self {
             model: hit.model.clone(),

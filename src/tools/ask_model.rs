@@ -70,7 +70,7 @@ pub async fn run(
             let admission = spend::admit(app, &call.chain[0], worst.as_ref(), max_cost).await?;
             let result = app.router.route(&call, progress).await;
             let (model, cost) = match &result {
-                Ok(routed) => (routed.model.as_str(), paid(routed)),
+                Ok(routed) => (routed.model.as_str(), routed.paid()),
                 Err(_) => (call.chain[0].as_str(), 0.0),
             };
             admission.settle(model, cost).await;
@@ -106,15 +106,6 @@ fn prepare(
         cache,
     };
     Ok((call, worst, requested_model))
-}
-
-/// What this call paid: nothing when the answer was cached or shared.
-fn paid(routed: &Routed) -> f64 {
-    if routed.cached {
-        0.0
-    } else {
-        routed.completion.usage.cost.unwrap_or(0.0)
-    }
 }
 
 fn output(

@@ -6,7 +6,7 @@ use super::{ToolError, UsageOutput, input, models};
 use crate::App;
 use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, millis};
+use crate::router::{Call, Routed, millis};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -152,13 +152,7 @@ async fn ask_one(app: &App, call: Call, worst: Option<Worst>) -> ModelResult {
                 Err(refusal) => return ModelResult::failed(model, refusal.to_string(), 0),
             };
             let result = app.router.route(&call, &mut |_, _| {}).await;
-            let cost = result.as_ref().map_or(0.0, |r| {
-                if r.cached {
-                    0.0
-                } else {
-                    r.completion.usage.cost.unwrap_or(0.0)
-                }
-            });
+            let cost = result.as_ref().map_or(0.0, Routed::paid);
             admission.settle(model, cost).await;
             result
         }

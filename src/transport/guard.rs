@@ -42,7 +42,10 @@ impl Access {
             any_host: hosts.iter().any(|h| h.trim() == "*"),
             hosts: hosts.iter().filter_map(|h| parse_allowed_host(h)).collect(),
             any_origin: origins.iter().any(|o| o.trim() == "*"),
-            origins: origins.iter().filter_map(|o| parse_allowed_origin(o)).collect(),
+            origins: origins
+                .iter()
+                .filter_map(|o| parse_allowed_origin(o))
+                .collect(),
             token_digest: token.map(|t| digest(t.expose_secret().as_bytes())),
         }
     }
@@ -52,7 +55,10 @@ impl Access {
             return true;
         }
         let authority = match headers.get(header::HOST) {
-            Some(value) => value.to_str().ok().and_then(|h| Authority::try_from(h).ok()),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|h| Authority::try_from(h).ok()),
             None => uri.authority().cloned(),
         };
         let Some(authority) = authority else {
@@ -75,11 +81,13 @@ impl Access {
         let Some(origin) = value.to_str().ok().and_then(parse_origin) else {
             return false;
         };
-        self.origins.iter().any(|allowed| match (&allowed.tuple, &origin.tuple) {
-            (None, None) => true,
-            (Some(a), Some(o)) => a == o && allowed.port.is_none_or(|p| Some(p) == origin.port),
-            _ => false,
-        })
+        self.origins
+            .iter()
+            .any(|allowed| match (&allowed.tuple, &origin.tuple) {
+                (None, None) => true,
+                (Some(a), Some(o)) => a == o && allowed.port.is_none_or(|p| Some(p) == origin.port),
+                _ => false,
+            })
     }
 
     fn token_ok(&self, headers: &HeaderMap) -> bool {
@@ -135,13 +143,38 @@ pub async fn require_token(
         return next.run(request).await;
     }
     metrics::global().reject(Rejection::Unauthorized);
-    tracing::debug!(path = request.uri().path(), "refused a request without the right token");
+    tracing::debug!(
+        path = request.uri().path(),
+        "refused a request without the right token"
+    );
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer")],
         "unauthorized: send the header `Authorization: Bearer <SWITCHBOARD_HTTP_TOKEN>`\n",
     )
         .into_response()
+}
+
+/// Refuses a body whose `Content-Length` is over `max` with 413 before reading any of it. Bodies
+/// without a length are bounded while they are read: by rmcp on `/mcp`, by axum on `/message`.
+pub async fn limit_declared_body(
+    State(max): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("payload too large: the limit is {max} bytes (SWITCHBOARD_MAX_BODY)\n"),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 fn forbidden(message: &str) -> Response {
@@ -227,7 +260,11 @@ mod tests {
 
     #[test]
     fn hosts_match_by_name_and_optional_port() {
-        let a = access(&["localhost", "127.0.0.1", "::1", "mcp.example.com:443"], &[], None);
+        let a = access(
+            &["localhost", "127.0.0.1", "::1", "mcp.example.com:443"],
+            &[],
+            None,
+        );
         let uri = Uri::from_static("/mcp");
         let ok = |host: &str| a.host_allowed(&uri, &headers(&[(header::HOST, host)]));
         assert!(ok("localhost:8787") && ok("LOCALHOST") && ok("127.0.0.1:1") && ok("[::1]:8787"));
@@ -239,13 +276,20 @@ mod tests {
 
     #[test]
     fn origins_match_scheme_host_and_port() {
-        let a = access(&[], &["http://localhost:*", "https://app.example.com", "null"], None);
+        let a = access(
+            &[],
+            &["http://localhost:*", "https://app.example.com", "null"],
+            None,
+        );
         let ok = |origin: &str| a.origin_allowed(&headers(&[(header::ORIGIN, origin)]));
         assert!(ok("http://localhost:6274") && ok("http://localhost") && ok("null"));
         assert!(ok("https://app.example.com") && ok("https://app.example.com:443"));
         assert!(!ok("https://app.example.com:8443") && !ok("http://app.example.com"));
         assert!(!ok("http://evil.com") && !ok("https://localhost:1") && !ok("garbage"));
-        assert!(a.origin_allowed(&HeaderMap::new()), "no Origin is not a browser");
+        assert!(
+            a.origin_allowed(&HeaderMap::new()),
+            "no Origin is not a browser"
+        );
     }
 
     #[test]

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::limit::RequestBodyLimitLayer;
 
 pub const MCP_PATH: &str = "/mcp";
 /// After in-flight calls end, how long their last replies get to reach the wire before sessions
@@ -70,7 +69,10 @@ pub async fn serve_http(
     stop_accepting.cancel();
     drain(config.shutdown_grace).await;
     sessions.cancel();
-    if tokio::time::timeout(CLOSE_TIMEOUT, &mut server).await.is_err() {
+    if tokio::time::timeout(CLOSE_TIMEOUT, &mut server)
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections did not close; stopping anyway");
     }
     tracing::info!("stopped");
@@ -90,7 +92,10 @@ async fn drain(grace: Duration) {
         tokio::time::sleep(SETTLE).await;
     } else {
         let left = metrics::global().in_flight();
-        tracing::warn!(cancelled = left, "grace period over; cancelling the calls still running");
+        tracing::warn!(
+            cancelled = left,
+            "grace period over; cancelling the calls still running"
+        );
     }
 }
 
@@ -128,14 +133,17 @@ pub fn router(app: Arc<App>, config: &HttpConfig, sessions: CancellationToken) -
     ));
     let server = Switchboard::new(app);
     let mcp = streamable(server.clone(), config, &sessions)
-        .merge(legacy_sse::router(server, sessions))
+        .merge(legacy_sse::router(server, sessions, config.max_body_bytes))
         .route_layer(from_fn_with_state(access.clone(), guard::require_token));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .merge(mcp)
         .layer(from_fn_with_state(access, guard::check_host_origin))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(from_fn_with_state(
+            config.max_body_bytes,
+            guard::limit_declared_body,
+        ))
 }
 
 /// rmcp's Streamable HTTP service at [`MCP_PATH`]. Host/Origin are checked by our own layer for
@@ -153,10 +161,16 @@ fn streamable(server: Switchboard, config: &HttpConfig, sessions: &CancellationT
     let factory = move || Ok(server.clone());
     if config.stateless {
         let manager = Arc::new(NeverSessionManager::default());
-        Router::new().nest_service(MCP_PATH, StreamableHttpService::new(factory, manager, rmcp_config))
+        Router::new().nest_service(
+            MCP_PATH,
+            StreamableHttpService::new(factory, manager, rmcp_config),
+        )
     } else {
         let manager = Arc::new(LocalSessionManager::default());
-        Router::new().nest_service(MCP_PATH, StreamableHttpService::new(factory, manager, rmcp_config))
+        Router::new().nest_service(
+            MCP_PATH,
+            StreamableHttpService::new(factory, manager, rmcp_config),
+        )
     }
 }
 
@@ -174,7 +188,10 @@ async fn healthz() -> impl IntoResponse {
 async fn render_metrics() -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         metrics::global().render(),
     )
 }

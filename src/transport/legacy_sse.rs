@@ -40,7 +40,8 @@ struct Shared {
 }
 
 /// The two routes, serving clones of `server`; every stream ends when `shutdown` is cancelled.
-pub fn router(server: Switchboard, shutdown: CancellationToken) -> Router {
+/// A POSTed message over `max_body` bytes gets 413.
+pub fn router(server: Switchboard, shutdown: CancellationToken, max_body: usize) -> Router {
     let shared = Shared {
         sessions: Sessions::default(),
         server,
@@ -48,8 +49,10 @@ pub fn router(server: Switchboard, shutdown: CancellationToken) -> Router {
     };
     Router::new()
         .route(SSE_PATH, get(open_stream))
-        // The whole-app body limit applies; lift axum's own 2 MB default for this route.
-        .route(MESSAGE_PATH, post(post_message).layer(DefaultBodyLimit::disable()))
+        .route(
+            MESSAGE_PATH,
+            post(post_message).layer(DefaultBodyLimit::max(max_body)),
+        )
         .with_state(shared)
 }
 
@@ -95,7 +98,9 @@ impl Drop for SessionGuard {
     }
 }
 
-fn lock(sessions: &Sessions) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<ClientJsonRpcMessage>>> {
+fn lock(
+    sessions: &Sessions,
+) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<ClientJsonRpcMessage>>> {
     sessions.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -106,7 +111,11 @@ async fn open_stream(State(shared): State<Shared>) -> Response {
     {
         let mut sessions = lock(&shared.sessions);
         if sessions.len() >= MAX_SESSIONS {
-            return (StatusCode::SERVICE_UNAVAILABLE, "too many open SSE sessions\n").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many open SSE sessions\n",
+            )
+                .into_response();
         }
         sessions.insert(id.clone(), in_tx);
     }
@@ -141,7 +150,10 @@ fn events(
     let messages = stream::unfold((out_rx, guard), |(mut rx, guard)| async move {
         let message = rx.recv().await?;
         let data = serde_json::to_string(&message).unwrap_or_default();
-        Some((Ok(Event::default().event("message").data(data)), (rx, guard)))
+        Some((
+            Ok(Event::default().event("message").data(data)),
+            (rx, guard),
+        ))
     });
     stream::once(async move { Ok(endpoint) }).chain(messages)
 }
@@ -158,12 +170,19 @@ async fn post_message(
     body: Bytes,
 ) -> Response {
     let Some(inbox) = lock(&shared.sessions).get(&query.session_id).cloned() else {
-        return (StatusCode::NOT_FOUND, "unknown session: open GET /sse first\n").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "unknown session: open GET /sse first\n",
+        )
+            .into_response();
     };
     let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&body) {
         Ok(message) => message,
         Err(error) => {
-            return (StatusCode::BAD_REQUEST, format!("not a JSON-RPC message: {error}\n"))
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not a JSON-RPC message: {error}\n"),
+            )
                 .into_response();
         }
     };

@@ -53,7 +53,10 @@ async fn no_token_or_a_wrong_token_gets_401_on_every_mcp_route() {
         if auth == Some(TOKEN) {
             let mut client = McpHttp::new(server.url("/mcp"), Some(TOKEN));
             let reply = client.initialize().await;
-            assert_eq!(reply["result"]["serverInfo"]["name"], "openrouter-switchboard");
+            assert_eq!(
+                reply["result"]["serverInfo"]["name"],
+                "openrouter-switchboard"
+            );
         }
     }
     assert!(free_of_secrets(&server.stderr()), "{}", server.stderr());
@@ -139,7 +142,10 @@ async fn a_public_bind_without_a_token_refuses_to_start() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let text = stderr.lock().unwrap().clone();
     assert_eq!(status.code(), Some(2), "{text}");
-    assert!(text.contains("SWITCHBOARD_HTTP_TOKEN is not valid"), "{text}");
+    assert!(
+        text.contains("SWITCHBOARD_HTTP_TOKEN is not valid"),
+        "{text}"
+    );
     assert!(!text.contains("short"), "the token is never echoed: {text}");
 }
 
@@ -147,34 +153,37 @@ async fn a_public_bind_without_a_token_refuses_to_start() {
 async fn an_oversized_body_is_refused_with_413() {
     let fake = FakeOpenRouter::start().await;
     let server = start(&fake.base_url(), &["--max-body", "64KiB"], &with_token()).await;
-    let http = reqwest::Client::new();
-    let mut big = init_body();
-    big["params"]["clientInfo"]["name"] = json!("x".repeat(100 * 1024));
+    let auth = format!("Authorization: Bearer {TOKEN}");
     for path in ["/mcp", "/message?sessionId=any"] {
-        let response = http
-            .post(server.url(path))
-            .bearer_auth(TOKEN)
-            .header("accept", "application/json, text/event-stream")
-            .json(&big)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 413, "{path}");
+        // A Content-Length over the limit is refused before any of the body is read.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\n{auth}\r\nAccept: application/json, text/event-stream\r\n\
+             Content-Type: application/json\r\nContent-Length: {}",
+            100 * 1024
+        );
+        assert_eq!(
+            http_server::raw_status(&server.addr, &head, b"").await,
+            413,
+            "{path}"
+        );
+        // Without a Content-Length (chunked), the limit holds while the body streams in.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\n{auth}\r\nAccept: application/json, text/event-stream\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked"
+        );
+        let mut body = Vec::new();
+        for _ in 0..65 {
+            body.extend_from_slice(b"400\r\n");
+            body.extend_from_slice(&[b' '; 1024]);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(
+            http_server::raw_status(&server.addr, &head, &body).await,
+            413,
+            "{path} chunked"
+        );
     }
-    // Without a Content-Length (chunked), the limit holds while the body streams in.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100)
-        .map(|_| Ok(vec![b' '; 1024]))
-        .collect();
-    let response = http
-        .post(server.url("/mcp"))
-        .bearer_auth(TOKEN)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 413);
     // Just under the limit still works.
     let mut client = McpHttp::new(server.url("/mcp"), Some(TOKEN));
     client.initialize().await;
@@ -188,42 +197,93 @@ async fn an_oversized_body_is_refused_with_413() {
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_hold_no_secrets() {
     let fake = FakeOpenRouter::start().await;
-    fake.answer(MODEL, &format!("echo {TEST_KEY}"), 0.0042).await;
+    const FLAKY: &str = "google/gemini-2.5-flash";
+    fake.fail(FLAKY, 500, &format!("upstream echoed {TEST_KEY}"))
+        .await;
+    fake.answer(MODEL, "hello there", 0.0042).await;
     let server = start(&fake.base_url(), &[], &with_token()).await;
     let mut client = McpHttp::new(server.url("/mcp"), Some(TOKEN));
     client.initialize().await;
     let listed = client.call("list_models", json!({"limit": 3})).await;
-    assert_eq!(listed["structuredContent"]["models"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        listed["structuredContent"]["models"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let asked = client
-        .call("ask_model", json!({"model": MODEL, "prompt": TOKEN}))
+        .call(
+            "ask_model",
+            json!({"model": FLAKY, "fallback_models": [MODEL], "prompt": "hello"}),
+        )
         .await;
     assert_ne!(asked["isError"], true, "{asked}");
     let again = client
-        .call("ask_model", json!({"model": MODEL, "prompt": TOKEN}))
+        .call(
+            "ask_model",
+            json!({"model": FLAKY, "fallback_models": [MODEL], "prompt": "hello"}),
+        )
         .await;
     assert_eq!(again["structuredContent"]["cached"], true, "{again}");
-    let failed = client.call("estimate_cost", json!({"model": "no/such-model", "prompt": "x"})).await;
+    let failed = client
+        .call(
+            "estimate_cost",
+            json!({"model": "no/such-model", "prompt": "x"}),
+        )
+        .await;
     assert_eq!(failed["isError"], true);
 
     let text = server.metrics().await;
     let samples = parse_prometheus(&text);
     assert!(free_of_secrets(&text), "{text}");
     let get = |name: &str| samples.get(name).copied();
-    assert_eq!(get("switchboard_tool_calls_total{tool=\"ask_model\"}"), Some(2.0));
-    assert_eq!(get("switchboard_tool_calls_total{tool=\"list_models\"}"), Some(1.0));
-    assert_eq!(get("switchboard_tool_errors_total{tool=\"estimate_cost\"}"), Some(1.0));
-    assert_eq!(get("switchboard_tool_errors_total{tool=\"ask_model\"}"), Some(0.0));
-    let by_model = format!("{{tool=\"ask_model\",model=\"{MODEL}\"}}");
-    assert_eq!(get(&format!("switchboard_prompt_tokens_total{by_model}")), Some(12.0));
-    assert_eq!(get(&format!("switchboard_completion_tokens_total{by_model}")), Some(7.0));
-    assert_eq!(get(&format!("switchboard_cost_usd_total{by_model}")), Some(0.0042));
-    assert_eq!(get(&format!("switchboard_cache_hits_total{by_model}")), Some(1.0));
     assert_eq!(
-        get(&format!("switchboard_upstream_attempts_total{{model=\"{MODEL}\",outcome=\"ok\"}}")),
+        get("switchboard_tool_calls_total{tool=\"ask_model\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        get("switchboard_tool_calls_total{tool=\"list_models\"}"),
         Some(1.0)
     );
-    let count = format!("switchboard_tool_duration_seconds_count{{tool=\"ask_model\"}}");
-    assert_eq!(get(&count), Some(2.0));
+    assert_eq!(
+        get("switchboard_tool_errors_total{tool=\"estimate_cost\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("switchboard_tool_errors_total{tool=\"ask_model\"}"),
+        Some(0.0)
+    );
+    let by_model = format!("{{tool=\"ask_model\",model=\"{MODEL}\"}}");
+    assert_eq!(
+        get(&format!("switchboard_prompt_tokens_total{by_model}")),
+        Some(12.0)
+    );
+    assert_eq!(
+        get(&format!("switchboard_completion_tokens_total{by_model}")),
+        Some(7.0)
+    );
+    assert_eq!(
+        get(&format!("switchboard_cost_usd_total{by_model}")),
+        Some(0.0042)
+    );
+    assert_eq!(
+        get(&format!("switchboard_cache_hits_total{by_model}")),
+        Some(1.0)
+    );
+    let attempts = |model: &str, outcome: &str| {
+        get(&format!(
+            "switchboard_upstream_attempts_total{{model=\"{model}\",outcome=\"{outcome}\"}}"
+        ))
+    };
+    assert_eq!(attempts(MODEL, "ok"), Some(1.0));
+    assert_eq!(attempts(FLAKY, "fell_back"), Some(1.0));
+    assert!(
+        attempts(FLAKY, "retried").is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    let count = "switchboard_tool_duration_seconds_count{tool=\"ask_model\"}";
+    assert_eq!(get(count), Some(2.0));
     assert!(free_of_secrets(&server.stderr()), "{}", server.stderr());
 }
 
@@ -246,18 +306,25 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, f64> {
             assert!(valid_name(name.unwrap_or("")), "bad name in `{line}`");
             if kind == Some("TYPE") {
                 let kind = rest.unwrap_or("");
-                assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind), "{line}");
+                assert!(
+                    ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
+                    "{line}"
+                );
                 types.insert(name.unwrap().to_string(), kind.to_string());
             } else {
                 assert_eq!(kind, Some("HELP"), "{line}");
             }
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: `{line}`"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: `{line}`"));
         let value: f64 = match value {
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
-            v => v.parse().unwrap_or_else(|_| panic!("bad value in `{line}`")),
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("bad value in `{line}`")),
         };
         let name = series.split('{').next().unwrap();
         assert!(valid_name(name), "bad name in `{line}`");
@@ -267,10 +334,16 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, f64> {
         }
         let family = ["_bucket", "_sum", "_count"]
             .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|f| types.get(*f).is_some_and(|t| t == "histogram")))
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|f| types.get(*f).is_some_and(|t| t == "histogram"))
+            })
             .unwrap_or(name);
         assert!(types.contains_key(family), "no # TYPE for `{line}`");
-        assert!(samples.insert(series.to_string(), value).is_none(), "duplicate `{line}`");
+        assert!(
+            samples.insert(series.to_string(), value).is_none(),
+            "duplicate `{line}`"
+        );
     }
     check_histograms(&samples);
     samples
@@ -279,7 +352,9 @@ fn parse_prometheus(text: &str) -> BTreeMap<String, f64> {
 fn valid_labels(labels: &str) -> bool {
     let mut rest = labels;
     while !rest.is_empty() {
-        let Some((name, after)) = rest.split_once("=\"") else { return false };
+        let Some((name, after)) = rest.split_once("=\"") else {
+            return false;
+        };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return false;
         }
@@ -301,7 +376,9 @@ fn valid_labels(labels: &str) -> bool {
         let Some(end) = end else { return false };
         rest = &after[end + 1..];
         if !rest.is_empty() {
-            let Some(next) = rest.strip_prefix(',') else { return false };
+            let Some(next) = rest.strip_prefix(',') else {
+                return false;
+            };
             rest = next;
         }
     }
@@ -311,15 +388,27 @@ fn valid_labels(labels: &str) -> bool {
 fn check_histograms(samples: &BTreeMap<String, f64>) {
     let mut buckets: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for (series, value) in samples {
-        let Some((head, tail)) = series.split_once("_bucket{") else { continue };
+        let Some((head, tail)) = series.split_once("_bucket{") else {
+            continue;
+        };
         let (labels, le) = tail.rsplit_once(",le=\"").unwrap();
         let le = le.trim_end_matches("\"}");
-        let bound = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap() };
-        buckets.entry(format!("{head}{{{labels}}}")).or_default().push((bound, *value));
+        let bound = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().unwrap()
+        };
+        buckets
+            .entry(format!("{head}{{{labels}}}"))
+            .or_default()
+            .push((bound, *value));
     }
     for (key, mut list) in buckets {
         list.sort_by(|a, b| a.0.total_cmp(&b.0));
-        assert!(list.windows(2).all(|w| w[0].1 <= w[1].1), "{key} buckets are not cumulative");
+        assert!(
+            list.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{key} buckets are not cumulative"
+        );
         let (head, labels) = key.split_once('{').unwrap();
         let count = samples[&format!("{head}_count{{{labels}")];
         assert_eq!(list.last().unwrap(), &(f64::INFINITY, count), "{key}");
@@ -336,10 +425,22 @@ async fn stateless_mode_answers_a_call_without_a_session() {
     let response = client.post(&call).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("mcp-session-id").is_none());
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     let reply = reply_with_id(&response.text().await.unwrap(), 7).unwrap();
-    assert_eq!(reply["result"]["structuredContent"]["models"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        reply["result"]["structuredContent"]["models"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -348,7 +449,12 @@ async fn legacy_sse_round_trip() {
     let fake = FakeOpenRouter::start().await;
     let server = start(&fake.base_url(), &[], &with_token()).await;
     let http = reqwest::Client::new();
-    let stream = http.get(server.url("/sse")).bearer_auth(TOKEN).send().await.unwrap();
+    let stream = http
+        .get(server.url("/sse"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.status(), 200);
     let mut body = stream.bytes_stream();
     let mut seen = String::new();
@@ -359,7 +465,10 @@ async fn legacy_sse_round_trip() {
             return event;
         }
         let chunk = tokio::time::timeout(Duration::from_secs(10), body.next()).await;
-        let chunk = chunk.expect("an event in time").expect("the stream stays open").unwrap();
+        let chunk = chunk
+            .expect("an event in time")
+            .expect("the stream stays open")
+            .unwrap();
         seen.push_str(&String::from_utf8_lossy(&chunk));
     };
     let endpoint = next_event().await;
@@ -367,7 +476,10 @@ async fn legacy_sse_round_trip() {
     let path = endpoint.split("data: ").nth(1).unwrap().trim().to_string();
     assert!(path.starts_with("/message?sessionId="), "{path}");
     let post = |body: Value| {
-        http.post(server.url(&path)).bearer_auth(TOKEN).json(&body).send()
+        http.post(server.url(&path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
     };
     assert_eq!(post(init_body()).await.unwrap().status(), 202);
     let init = next_event().await;
@@ -380,8 +492,20 @@ async fn legacy_sse_round_trip() {
     assert_eq!(post(call).await.unwrap().status(), 202);
     let reply = next_event().await;
     let reply = reply_with_id(&reply, 2).unwrap_or_else(|| panic!("{reply}"));
-    assert_eq!(reply["result"]["structuredContent"]["models"].as_array().unwrap().len(), 1);
-    let unknown = http.post(server.url("/message?sessionId=nope")).bearer_auth(TOKEN).json(&init_body()).send().await.unwrap();
+    assert_eq!(
+        reply["result"]["structuredContent"]["models"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let unknown = http
+        .post(server.url("/message?sessionId=nope"))
+        .bearer_auth(TOKEN)
+        .json(&init_body())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
 }
 
@@ -401,7 +525,10 @@ async fn wait_refused(addr: &str) {
     loop {
         match tokio::net::TcpStream::connect(addr).await {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
-            _ => assert!(Instant::now() < deadline, "new connections were still accepted"),
+            _ => assert!(
+                Instant::now() < deadline,
+                "new connections were still accepted"
+            ),
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -410,13 +537,15 @@ async fn wait_refused(addr: &str) {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_ask_finish_refuses_new_connections_and_exits() {
     let every = Duration::from_millis(100);
-    let upstream = ScriptedUpstream::start(&[(MODEL, Behaviour::Stream { chunks: 8, every })]).await;
+    let upstream =
+        ScriptedUpstream::start(&[(MODEL, Behaviour::Stream { chunks: 8, every })]).await;
     let grace = Duration::from_secs(15);
     let mut server = start(&upstream.base_url, &["--shutdown-grace", "15s"], &[]).await;
     let mut client = McpHttp::new(server.url("/mcp"), None);
     client.initialize().await;
     let call = tokio::spawn(async move {
-        let args = json!({"model": MODEL, "prompt": "count", "fallback_models": [], "cache": "bypass"});
+        let args =
+            json!({"model": MODEL, "prompt": "count", "fallback_models": [], "cache": "bypass"});
         client.call("ask_model", args).await
     });
     wait_in_flight(&server, 1).await;
@@ -426,11 +555,22 @@ async fn sigterm_lets_an_in_flight_ask_finish_refuses_new_connections_and_exits(
     let result = call.await.unwrap();
     assert_ne!(result["isError"], true, "{result}");
     let text = result["structuredContent"]["text"].as_str().unwrap();
-    assert_eq!(text.split_whitespace().count(), 8, "the whole answer arrived: {text}");
-    let status = server.wait_exit(grace).await.expect("it exits within the grace period");
+    assert_eq!(
+        text.split_whitespace().count(),
+        8,
+        "the whole answer arrived: {text}"
+    );
+    let status = server
+        .wait_exit(grace)
+        .await
+        .expect("it exits within the grace period");
     assert!(status.success(), "{status}\n{}", server.stderr());
     assert!(signalled.elapsed() < grace);
-    assert!(server.stderr().contains("shutting down"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("shutting down"),
+        "{}",
+        server.stderr()
+    );
 }
 
 #[tokio::test]
@@ -441,7 +581,8 @@ async fn sigterm_cancels_calls_that_outlast_the_grace_period() {
     client.initialize().await;
     let url = server.url("/mcp");
     let call = tokio::spawn(async move {
-        let args = json!({"model": MODEL, "prompt": "wait", "fallback_models": [], "cache": "bypass"});
+        let args =
+            json!({"model": MODEL, "prompt": "wait", "fallback_models": [], "cache": "bypass"});
         let body = json!({"jsonrpc": "2.0", "id": 99, "method": "tools/call",
             "params": {"name": "ask_model", "arguments": args}});
         let response = client.post(&body).await;
@@ -454,9 +595,19 @@ async fn sigterm_cancels_calls_that_outlast_the_grace_period() {
         .await
         .expect("it exits after the grace period instead of waiting for upstream");
     assert!(status.success(), "{status}\n{}", server.stderr());
-    assert!(server.stderr().contains("grace period over"), "{}", server.stderr());
-    let outcome = tokio::time::timeout(Duration::from_secs(5), call).await.expect("the client is released");
-    let answered = matches!(&outcome, Ok(Ok(Some(r))) if r["result"]["structuredContent"]["text"].is_string());
-    assert!(!answered, "the stalled call was cancelled, not answered: {outcome:?}");
+    assert!(
+        server.stderr().contains("grace period over"),
+        "{}",
+        server.stderr()
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("the client is released");
+    let answered =
+        matches!(&outcome, Ok(Ok(Some(r))) if r["result"]["structuredContent"]["text"].is_string());
+    assert!(
+        !answered,
+        "the stalled call was cancelled, not answered: {outcome:?}"
+    );
     assert!(reqwest::get(url).await.is_err(), "nothing listens any more");
 }

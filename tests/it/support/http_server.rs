@@ -42,7 +42,10 @@ pub fn spawn(
 ) -> (Child, Arc<Mutex<String>>, tempfile::TempDir) {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut command = Command::new(BIN);
-    command.args(["http", "--bind", "127.0.0.1:0"]).args(args);
+    command.arg("http").args(args);
+    if !args.contains(&"--bind") {
+        command.args(["--bind", "127.0.0.1:0"]);
+    }
     command.env_clear();
     for (key, value) in env_for(base_url, data_dir.path()) {
         command.env(key, value);
@@ -75,12 +78,19 @@ async fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<String>>) -> Str
     loop {
         let text = stderr.lock().unwrap().clone();
         if let Some(rest) = text.split("listening on http://").nth(1) {
-            return rest.split_whitespace().next().unwrap_or_default().to_string();
+            return rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the server exited ({status}) before listening:\n{text}");
         }
-        assert!(Instant::now() < deadline, "the server never listened:\n{text}");
+        assert!(
+            Instant::now() < deadline,
+            "the server never listened:\n{text}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -202,6 +212,26 @@ impl McpHttp {
 pub fn initialize_params() -> Value {
     json!({"protocolVersion": "2025-06-18", "capabilities": {},
            "clientInfo": {"name": "it-http", "version": "1"}})
+}
+
+/// Sends a raw HTTP/1.1 request (`head` without the final blank line, then `body`) and returns
+/// the status code; used where a client library would not send a malformed or oversized request.
+pub async fn raw_status(addr: &str, head: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("{head}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write head");
+    let _ = stream.write_all(body).await;
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply)).await;
+    let text = String::from_utf8_lossy(&reply);
+    let status = text.split_whitespace().nth(1).unwrap_or_default();
+    status
+        .parse()
+        .unwrap_or_else(|_| panic!("no HTTP status in {text:?}"))
 }
 
 /// The JSON-RPC message with `id` in a plain JSON body or in SSE `data:` lines.
