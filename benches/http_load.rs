@@ -33,9 +33,10 @@ fn main() {
         .expect("a runtime");
     let catalog = catalog_path();
     let upstream = runtime.block_on(fake_upstream(&catalog));
-    let models = serde_json::from_slice::<Value>(&std::fs::read(&catalog).unwrap()).unwrap()["data"]
-        .as_array()
-        .map_or(0, Vec::len);
+    let models =
+        serde_json::from_slice::<Value>(&std::fs::read(&catalog).unwrap()).unwrap()["data"]
+            .as_array()
+            .map_or(0, Vec::len);
     println!();
     println!(
         "openrouter-switchboard HTTP load bench: {CLIENTS} clients calling list_models for {secs} s per mode \
@@ -49,16 +50,19 @@ fn main() {
             "stateless" => true,
             other => panic!("unknown BENCH_MODES entry {other}; use sessions or stateless"),
         };
-        reports.push((mode.to_string(), runtime.block_on(run(&upstream, stateless, secs))));
+        reports.push((
+            mode.to_string(),
+            runtime.block_on(run(&upstream, stateless, secs)),
+        ));
     }
     println!();
     println!(
-        "| mode | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU µs/call | RSS MB at 5 s / end / max |"
+        "| mode | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU µs/call server + load gen | RSS MB at 5 s / end / max |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for (mode, r) in &reports {
         println!(
-            "| {mode} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.1} / {:.1} / {:.1} |",
+            "| {mode} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} + {:.0} | {:.1} / {:.1} / {:.1} |",
             r.rate,
             r.p(50.0),
             r.p(90.0),
@@ -66,6 +70,7 @@ fn main() {
             r.p(100.0),
             r.errors,
             r.cpu_us_per_call,
+            r.client_cpu_us_per_call,
             mb(r.rss_at(5)),
             mb(r.rss.last().map_or(0, |s| s.1)),
             mb(r.rss.iter().map(|s| s.1).max().unwrap_or(0)),
@@ -89,6 +94,7 @@ struct Report {
     latencies_us: Vec<u32>,
     errors: u64,
     cpu_us_per_call: f64,
+    client_cpu_us_per_call: f64,
     /// (seconds since start, VmRSS kB)
     rss: Vec<(u64, u64)>,
 }
@@ -124,6 +130,7 @@ async fn run(upstream: &str, stateless: bool, secs: u64) -> Report {
     let measure_from = started + WARMUP;
     let deadline = measure_from + Duration::from_secs(secs);
     let cpu_before = cpu_ticks(pid);
+    let own_before = cpu_ticks(std::process::id());
     let sampler = tokio::spawn(sample_rss(pid, started, deadline));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| tokio::spawn(client_loop(url.clone(), stateless, measure_from, deadline)))
@@ -136,6 +143,7 @@ async fn run(upstream: &str, stateless: bool, secs: u64) -> Report {
         errors += err;
     }
     let cpu_after = cpu_ticks(pid);
+    let own_after = cpu_ticks(std::process::id());
     let rss = sampler.await.expect("the sampler");
     let _ = server.kill();
     let _ = server.wait();
@@ -143,10 +151,17 @@ async fn run(upstream: &str, stateless: bool, secs: u64) -> Report {
     latencies_us.sort_unstable();
     let calls = latencies_us.len() as f64;
     let ticks_per_s = 100.0; // USER_HZ on Linux
-    let cpu_s = cpu_after.saturating_sub(cpu_before) as f64 / ticks_per_s;
+    let per_call = |ticks: u64| {
+        if calls > 0.0 {
+            ticks as f64 / ticks_per_s * 1e6 / calls
+        } else {
+            0.0
+        }
+    };
     Report {
         rate: calls / secs as f64,
-        cpu_us_per_call: if calls > 0.0 { cpu_s * 1e6 / calls } else { 0.0 },
+        cpu_us_per_call: per_call(cpu_after.saturating_sub(cpu_before)),
+        client_cpu_us_per_call: per_call(own_after.saturating_sub(own_before)),
         latencies_us,
         errors,
         rss,
@@ -180,73 +195,149 @@ async fn client_loop(
     (latencies, errors)
 }
 
-/// One MCP client on its own connection.
+/// One MCP client on its own keep-alive connection. A minimal HTTP/1.1 client with the request
+/// bytes built once, so the load generator, which shares the 2 cores with the server, stays cheap.
 struct Client {
-    http: reqwest::Client,
-    url: String,
-    session: Option<String>,
-    next_id: u64,
+    stream: tokio::net::TcpStream,
+    request: Vec<u8>,
+    buffer: Vec<u8>,
 }
 
 impl Client {
     async fn connect(url: &str, stateless: bool) -> Client {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()
-            .expect("a client");
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .expect("an http:// URL");
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
         let mut client = Client {
-            http,
-            url: url.to_string(),
-            session: None,
-            next_id: 1,
+            stream,
+            request: Vec::new(),
+            buffer: Vec::with_capacity(64 * 1024),
         };
+        let mut session = None;
         if !stateless {
             let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
                 "protocolVersion": "2025-06-18", "capabilities": {},
                 "clientInfo": {"name": "http-load", "version": "1"}}});
-            let response = client.post(&init).await.expect("initialize");
-            client.session = response
-                .headers()
-                .get("mcp-session-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let _ = response.bytes().await;
+            client.request = http_request(addr, &init, None);
+            let head = client.exchange().await.expect("initialize");
+            session = header(&head, "mcp-session-id");
             let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-            let _ = client.post(&note).await.expect("initialized").bytes().await;
+            client.request = http_request(addr, &note, session.as_deref());
+            client.exchange().await.expect("initialized");
         }
+        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "list_models", "arguments": {}}});
+        client.request = http_request(addr, &call, session.as_deref());
         client
     }
 
-    async fn post(&self, body: &Value) -> reqwest::Result<reqwest::Response> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", "2025-06-18")
-            .body(body.to_string());
-        if let Some(session) = &self.session {
-            request = request.header("mcp-session-id", session);
-        }
-        request.send().await
-    }
-
     async fn list_models(&mut self) -> Result<(), String> {
-        self.next_id += 1;
-        let body = json!({"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call",
-            "params": {"name": "list_models", "arguments": {}}});
-        let response = self.post(&body).await.map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(response.status().to_string());
+        let head = self.exchange().await?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(head.lines().next().unwrap_or_default().to_string());
         }
-        let text = response.bytes().await.map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&text);
-        if text.contains("\"structuredContent\"") && text.contains("\"models\"") {
+        let body = String::from_utf8_lossy(&self.buffer);
+        if body.contains("\"structuredContent\"") && body.contains("\"models\"") {
             Ok(())
         } else {
-            Err(format!("unexpected reply: {}", &text[..text.len().min(200)]))
+            Err(format!(
+                "unexpected reply: {}",
+                &body[..body.len().min(200)]
+            ))
         }
     }
+
+    /// Sends the prepared request; leaves the body in `buffer` and returns the response head.
+    async fn exchange(&mut self) -> Result<String, String> {
+        self.stream
+            .write_all(&self.request)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.buffer.clear();
+        let mut raw = Vec::with_capacity(16 * 1024);
+        let head_end = loop {
+            if let Some(end) = find(&raw, b"\r\n\r\n") {
+                break end + 4;
+            }
+            self.read_more(&mut raw).await?;
+        };
+        let head = String::from_utf8_lossy(&raw[..head_end]).to_string();
+        let mut rest = raw.split_off(head_end);
+        if let Some(length) = header(&head, "content-length") {
+            let length: usize = length.parse().map_err(|_| "bad content-length")?;
+            while rest.len() < length {
+                self.read_more(&mut rest).await?;
+            }
+            self.buffer = rest;
+        } else if header(&head, "transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            self.read_chunked(rest).await?;
+        }
+        Ok(head)
+    }
+
+    async fn read_chunked(&mut self, mut raw: Vec<u8>) -> Result<(), String> {
+        let mut at = 0;
+        loop {
+            let line_end = loop {
+                if let Some(end) = find(&raw[at..], b"\r\n") {
+                    break at + end;
+                }
+                self.read_more(&mut raw).await?;
+            };
+            let size_text = String::from_utf8_lossy(&raw[at..line_end]).to_string();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+            while raw.len() < line_end + 2 + size + 2 {
+                self.read_more(&mut raw).await?;
+            }
+            if size == 0 {
+                return Ok(());
+            }
+            self.buffer
+                .extend_from_slice(&raw[line_end + 2..line_end + 2 + size]);
+            at = line_end + 2 + size + 2;
+        }
+    }
+
+    async fn read_more(&mut self, into: &mut Vec<u8>) -> Result<(), String> {
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) => Err("connection closed".into()),
+            Ok(n) => {
+                into.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+fn http_request(host: &str, body: &Value, session: Option<&str>) -> Vec<u8> {
+    let body = body.to_string();
+    let session = session.map_or(String::new(), |s| format!("Mcp-Session-Id: {s}\r\n"));
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: {host}\r\nAccept: application/json, text/event-stream\r\n\
+         Content-Type: application/json\r\nMcp-Protocol-Version: 2025-06-18\r\n{session}\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn spawn_server(upstream: &str, data_dir: &Path, stateless: bool) -> Child {
@@ -278,7 +369,11 @@ fn read_address(server: &mut Child) -> String {
     for line in lines.by_ref() {
         let line = line.expect("stderr is text");
         if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.split_whitespace().next().unwrap_or_default().to_string();
+            let addr = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             std::thread::spawn(move || lines.for_each(drop));
             return addr;
         }
@@ -312,7 +407,12 @@ fn cpu_ticks(pid: u32) -> u64 {
     let after_name = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // Fields after the name start at 3 (state); utime is 14 and stime 15.
-    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     field(14) + field(15)
 }
 

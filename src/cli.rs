@@ -129,7 +129,7 @@ pub struct HttpSettings {
     #[arg(long, env = "SWITCHBOARD_BIND")]
     pub bind: Option<String>,
     /// Serve Streamable HTTP without sessions (each POST stands alone), for replicas behind a load balancer
-    #[arg(long, env = "SWITCHBOARD_STATELESS")]
+    #[arg(long, env = "SWITCHBOARD_STATELESS", value_parser = clap::builder::BoolishValueParser::new())]
     #[serde(default)]
     pub stateless: bool,
     /// Bearer token every MCP request must carry, at least 16 characters (prefer the environment variable)
@@ -138,7 +138,7 @@ pub struct HttpSettings {
     /// Comma-separated Host names (or host:port) accepted, `*` for any [default: localhost, 127.0.0.1, ::1 and the bind address]
     #[arg(long, env = "SWITCHBOARD_ALLOWED_HOSTS")]
     pub allowed_hosts: Option<String>,
-    /// Comma-separated browser Origins accepted (scheme://host[:port|:*]), `*` for any; requests without Origin pass [default: http(s) on localhost, 127.0.0.1, [::1]]
+    /// Comma-separated browser Origins accepted (scheme://host[:port|:*]), `*` for any; requests without Origin pass [default: http(s) on localhost, 127.0.0.1 and ::1, any port]
     #[arg(long, env = "SWITCHBOARD_ALLOWED_ORIGINS")]
     pub allowed_origins: Option<String>,
     /// How long calls in flight may run on after SIGTERM or ctrl-c before they are cancelled [default: 25s]

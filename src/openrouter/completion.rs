@@ -16,6 +16,16 @@ pub struct Completion {
     pub usage: Usage,
 }
 
+impl Completion {
+    /// Replaces `key` if the answer echoes it, so it can reach no tool output or log.
+    pub fn redacted(mut self, key: Option<&str>) -> Completion {
+        if let Some(key) = key.filter(|k| !k.is_empty() && self.text.contains(k)) {
+            self.text = self.text.replace(key, "[redacted]");
+        }
+        self
+    }
+}
+
 /// Folds chunks into a [`Completion`].
 #[derive(Debug, Default)]
 pub struct Accumulator {

@@ -125,9 +125,11 @@ impl Client {
         request: &ChatRequest,
         on_progress: &mut (dyn FnMut(&Accumulator) + Send),
     ) -> Result<Completion, Error> {
-        self.chat_unredacted(request, on_progress)
-            .await
-            .map_err(|e| e.redacted(self.key_text()))
+        let key = self.key_text();
+        match self.chat_unredacted(request, on_progress).await {
+            Ok(completion) => Ok(completion.redacted(key)),
+            Err(error) => Err(error.redacted(key)),
+        }
     }
 
     async fn chat_unredacted(

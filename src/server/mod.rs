@@ -1,6 +1,7 @@
 //! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
 //! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
 
+mod logging;
 mod progress;
 mod schema;
 
@@ -11,11 +12,13 @@ use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
 use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
 use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
 use crate::tools::list_models::{self, ListModelsArgs, ListModelsOutput};
+use logging::LogLevel;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, RequestMetaObject, ServerCapabilities, ServerConfig};
-use rmcp::{Json, Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +31,7 @@ ask_model and compare_models spend credits.";
 pub struct Switchboard {
     app: Arc<App>,
     tool_router: ToolRouter<Self>,
+    log_level: LogLevel,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -42,7 +46,11 @@ impl Switchboard {
         let mut tool_router = Self::tool_router() + Self::account_router();
         schema::compact(&mut tool_router);
         crate::metrics::instrument(&mut tool_router);
-        Self { app, tool_router }
+        Self {
+            app,
+            tool_router,
+            log_level: LogLevel::default(),
+        }
     }
 
     /// The tools this server offers, as `tools/list` returns them.
@@ -59,12 +67,17 @@ impl Switchboard {
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<AskModelOutput>, String> {
-        let reporter = ProgressReporter::start(peer, meta.get_progress_token());
+        let reporter = ProgressReporter::start(peer.clone(), meta.get_progress_token());
         let mut on_text = |model: &str, acc: &crate::openrouter::Accumulator| {
             reporter.update(format!("{model}: {} characters received", acc.chars()));
         };
         let run = ask_model::run(&self.app, args, &mut on_text);
-        self.finish(cancellable(run, cancel).await)
+        let result = cancellable(run, cancel).await;
+        if let Ok(out) = &result {
+            logging::report_attempts(&self.log_level, &meta, &peer, "ask_model", &out.attempts)
+                .await;
+        }
+        self.finish(result)
     }
 
     /// Send one prompt to 2-8 models at once and return the answers side by side; each model fails on its own. Spends credits.
@@ -136,12 +149,28 @@ async fn cancellable<T>(
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Switchboard {
+    #[allow(deprecated)] // logging serves peers before 2026-07-28
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "openrouter-switchboard",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "openrouter-switchboard",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    #[allow(deprecated)] // logging serves peers before 2026-07-28
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.set(request.level);
+        Ok(())
     }
 }

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -58,6 +59,13 @@ pub async fn serve_http(
         "listening on http://{addr}"
     );
     let stop_accepting = CancellationToken::new();
+    // SSE replies go out in several small writes; without TCP_NODELAY, Nagle's algorithm holds
+    // each one back until the client's delayed ACK (about 40 ms per call).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
         .into_future();

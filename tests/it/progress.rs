@@ -40,7 +40,7 @@ async fn a_slow_answer_reports_increasing_progress_from_early_on() {
     let answered = Instant::now();
     assert!(format!("{response:?}").contains("word11"), "{response:?}");
 
-    let seen = server.progress.0.lock().unwrap().clone();
+    let seen = server.progress.progress.lock().unwrap().clone();
     assert!(seen.len() >= 3, "progress notifications: {seen:?}");
     assert!(
         seen.windows(2).all(|w| w[1].0 > w[0].0),

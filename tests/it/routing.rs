@@ -226,3 +226,42 @@ async fn the_whole_call_respects_the_deadline() {
     assert!(error.contains(&format!("{FIRST}: failed")), "{error}");
     server.stop().await;
 }
+
+#[tokio::test]
+#[allow(deprecated)] // logging/setLevel serves peers before 2026-07-28
+async fn a_fallback_is_logged_as_a_warning_to_clients_that_asked_for_logs() {
+    let fake = FakeOpenRouter::start().await;
+    fake.fail(FIRST, 404, "No endpoints found for openai/gpt-5-mini.")
+        .await;
+    fake.answer(SECOND, "from the fallback", 0.0001).await;
+    let quiet = McpServer::start(&fake).await;
+    let listening = McpServer::start(&fake).await;
+    let level = rmcp::model::SetLevelRequestParams::new(rmcp::model::LoggingLevel::Warning);
+    listening.client.set_level(level).await.unwrap();
+
+    listening
+        .call_ok("ask_model", json!({"prompt": "hi"}))
+        .await;
+    quiet
+        .call_ok("ask_model", json!({"prompt": "hi", "cache": "bypass"}))
+        .await;
+    let logged = || listening.client.service().logs.lock().unwrap().clone();
+    for _ in 0..100 {
+        if !logged().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let logs = logged();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0]["level"], "warning");
+    assert_eq!(logs[0]["logger"], "ask_model");
+    assert_eq!(logs[0]["data"]["attempts"][0]["model"], FIRST);
+    assert_eq!(logs[0]["data"]["attempts"][0]["outcome"], "fell_back");
+    assert!(
+        quiet.client.service().logs.lock().unwrap().is_empty(),
+        "nothing unless asked for"
+    );
+    quiet.stop().await;
+    listening.stop().await;
+}

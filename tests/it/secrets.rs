@@ -13,6 +13,9 @@ async fn echoing_fake() -> FakeOpenRouter {
     fake.fail("openai/gpt-5-mini", 400, &echo).await;
     fake.fail("google/gemini-2.5-flash", 401, &echo).await;
     fake.fail("x-ai/grok-4", 503, &echo).await;
+    let answer = format!("Sure! Your key is {TEST_KEY}.");
+    fake.answer("anthropic/claude-sonnet-4.5", &answer, 0.001)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/key"))
         .respond_with(crate::support::fake::error(401, &echo))
@@ -28,6 +31,10 @@ async fn the_key_never_leaves_the_process() {
     let mut seen = String::new();
     for (tool, args) in [
         ("ask_model", json!({"prompt": "hi"})),
+        (
+            "ask_model",
+            json!({"prompt": "what is my key?", "model": "anthropic/claude-sonnet-4.5"}),
+        ),
         (
             "compare_models",
             json!({"prompt": "hi", "models": ["x-ai/grok-4", "openai/gpt-5-mini"]}),

@@ -15,9 +15,13 @@ use tokio::io::AsyncReadExt;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_openrouter-switchboard");
 
-/// The test client: records every progress notification with the time it arrived.
+/// The test client: records every progress notification with the time it arrived, and every log
+/// message (`notifications/message`) the server sends.
 #[derive(Clone, Default)]
-pub struct ProgressLog(pub Arc<Mutex<Vec<Notified>>>);
+pub struct ProgressLog {
+    pub progress: Arc<Mutex<Vec<Notified>>>,
+    pub logs: Arc<Mutex<Vec<Value>>>,
+}
 
 /// One progress notification: progress, message, when it arrived.
 pub type Notified = (f64, Option<String>, Instant);
@@ -28,10 +32,22 @@ impl ClientHandler for ProgressLog {
         params: ProgressNotificationParam,
         _: NotificationContext<RoleClient>,
     ) {
-        self.0
+        self.progress
             .lock()
             .unwrap()
             .push((params.progress, params.message, Instant::now()));
+    }
+
+    #[allow(deprecated)] // logging serves peers before 2026-07-28
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _: NotificationContext<RoleClient>,
+    ) {
+        self.logs
+            .lock()
+            .unwrap()
+            .push(serde_json::to_value(&params).unwrap());
     }
 }
 
