@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         settings.http = http.clone();
     }
     telemetry::init(if matches!(command, Command::Stdio | Command::Http(_)) {
-        "info"
+        "info,rmcp=warn"
     } else {
         "warn"
     });

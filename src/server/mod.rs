@@ -3,6 +3,8 @@
 
 mod logging;
 mod progress;
+mod published;
+#[cfg(test)]
 mod schema;
 
 use crate::App;
@@ -18,7 +20,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, RequestMetaObject, ServerCapabilities, ServerConfig};
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -40,11 +42,9 @@ impl std::fmt::Debug for Switchboard {
     }
 }
 
-#[tool_router]
 impl Switchboard {
     pub fn new(app: Arc<App>) -> Self {
-        let mut tool_router = Self::tool_router() + Self::account_router();
-        schema::compact(&mut tool_router);
+        let mut tool_router = Self::routes();
         crate::metrics::instrument(&mut tool_router);
         Self {
             app,
@@ -53,11 +53,23 @@ impl Switchboard {
         }
     }
 
-    /// The tools this server offers, as `tools/list` returns them.
-    pub fn tools(&self) -> Vec<rmcp::model::Tool> {
-        self.tool_router.list_all()
+    /// Each tool's handler with its published definition. Start-up generates no schema: the
+    /// definitions come from `tools.json`, which a test keeps equal to what the types generate.
+    fn routes() -> ToolRouter<Self> {
+        let mut tools = published::Tools::load();
+        ToolRouter::new()
+            .with_route((tools.take("ask_model"), Self::ask_model))
+            .with_route((tools.take("compare_models"), Self::compare_models))
+            .with_route((tools.take("list_models"), Self::list_models))
+            .with_route((tools.take("estimate_cost"), Self::estimate_cost))
+            .with_route((tools.take("account_status"), Self::account_status))
     }
+}
 
+/// The tools. `#[tool]` derives each definition from the doc comment and the argument and output
+/// types; a test compacts those into `tools.json` (see [`schema`]).
+#[cfg_attr(test, rmcp::tool_router(router = generated_router))]
+impl Switchboard {
     /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
     #[tool(annotations(read_only_hint = true, open_world_hint = true))]
     async fn ask_model(
@@ -114,10 +126,7 @@ impl Switchboard {
     ) -> Result<Json<EstimateCostOutput>, String> {
         self.finish(estimate_cost::run(&self.app, args).await)
     }
-}
 
-#[tool_router(router = account_router)]
-impl Switchboard {
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
     #[tool(annotations(read_only_hint = true, open_world_hint = true))]
     async fn account_status(&self) -> Result<Json<AccountStatusOutput>, String> {

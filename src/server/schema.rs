@@ -1,6 +1,8 @@
-//! Keeps the `tools/list` reply small: every host pays for it in every conversation. Input schemas
-//! keep their field descriptions (a model reads them) but drop what carries no meaning for a
-//! caller; output schemas keep only names, types and required fields.
+//! How `tools.json` is made (test-only): every host pays for the `tools/list` reply in every
+//! conversation, so the schemas `#[tool]` generates are compacted. Input schemas keep their field
+//! descriptions (a model reads them) but drop what carries no meaning for a caller; output schemas
+//! keep only names, types and required fields. The test below writes the result to `tools.json`
+//! (with `SWITCHBOARD_UPDATE_TOOLS=1`) and fails when the file or the served tools differ from it.
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use serde_json::{Map, Value};
@@ -146,5 +148,69 @@ fn drop_null_type(map: &mut Map<String, Value>) {
         if kept.len() == 1 {
             map.insert("type".into(), kept[0].clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Switchboard;
+    use rmcp::model::Tool;
+
+    const TOOLS_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/server/tools.json");
+    const REGENERATE: &str =
+        "regenerate it with `SWITCHBOARD_UPDATE_TOOLS=1 cargo test --lib tools_json`";
+
+    fn sorted(mut tools: Vec<Tool>) -> Vec<Tool> {
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        tools
+    }
+
+    /// What the doc comments and types generate, compacted.
+    fn generated() -> Vec<Tool> {
+        let mut router = Switchboard::generated_router();
+        compact(&mut router);
+        sorted(router.list_all())
+    }
+
+    #[test]
+    fn tools_json_is_what_the_tool_types_generate() {
+        let generated = serde_json::to_string_pretty(&generated()).unwrap() + "\n";
+        if std::env::var_os("SWITCHBOARD_UPDATE_TOOLS").is_some() {
+            std::fs::write(TOOLS_JSON, &generated).unwrap();
+        }
+        let published = std::fs::read_to_string(TOOLS_JSON).unwrap();
+        assert!(
+            published == generated,
+            "src/server/tools.json is out of date with the tools' doc comments and types: {REGENERATE}"
+        );
+    }
+
+    #[test]
+    fn the_server_publishes_tools_json_for_every_tool() {
+        let served = serde_json::to_value(sorted(Switchboard::routes().list_all())).unwrap();
+        let generated = serde_json::to_value(generated()).unwrap();
+        assert_eq!(
+            served, generated,
+            "the compiled-in tools.json is stale: {REGENERATE}, then rebuild"
+        );
+    }
+
+    #[test]
+    fn compaction_inlines_definitions_and_keeps_input_descriptions() {
+        let tools = generated();
+        let ask = tools.iter().find(|t| t.name == "ask_model").unwrap();
+        let input = serde_json::to_string(&ask.input_schema).unwrap();
+        assert!(
+            !input.contains("$ref") && !input.contains("$defs"),
+            "{input}"
+        );
+        let prompt = &ask.input_schema["properties"]["prompt"];
+        assert!(prompt["description"].is_string(), "{prompt}");
+        let output = ask.output_schema.as_ref().unwrap();
+        assert!(
+            output["properties"]["attempts"].get("items").is_none(),
+            "{output:?}"
+        );
     }
 }

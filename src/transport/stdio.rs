@@ -12,6 +12,15 @@ pub async fn serve_stdio(app: Arc<App>) -> anyhow::Result<()> {
     let running = Switchboard::new(app)
         .serve(rmcp::transport::stdio_pipes())
         .await?;
+    if let Some(peer) = running.peer().peer_info() {
+        let client = &peer.client_info;
+        tracing::info!(
+            client = %client.name,
+            version = %client.version,
+            protocol = %peer.protocol_version,
+            "serving MCP over stdio"
+        );
+    }
     running.waiting().await?;
     Ok(())
 }
