@@ -31,10 +31,14 @@ fn main() -> ExitCode {
         eprintln!("openrouter-switchboard: {error}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One host over stdio (or one shell command) waits on the network, not the CPU: one thread
+    // serves it with less memory and a faster start. The HTTP service uses every core.
+    let mut builder = if matches!(command, Command::Http(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("openrouter-switchboard: cannot start the async runtime: {error}");
