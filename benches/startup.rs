@@ -440,18 +440,25 @@ fn compare_models(upstream: &FakeUpstream, data_dir: &Path) -> CompareResults {
     result
 }
 
-/// Panics unless a `compare_models` reply has 8 results, all `"ok":true`; returns its `wall_ms`.
-fn check_comparison(reply: &str) -> u64 {
-    let value: serde_json::Value =
+/// Panics unless `reply` is a JSON-RPC reply carrying a successful `tool` result; returns it.
+fn tool_result(reply: &str, tool: &str) -> serde_json::Value {
+    let mut value: serde_json::Value =
         serde_json::from_str(reply).unwrap_or_else(|e| panic!("bad JSON ({e}): {reply}"));
     let result = value
-        .get("result")
-        .unwrap_or_else(|| panic!("compare_models returned no result: {reply}"));
+        .get_mut("result")
+        .map(serde_json::Value::take)
+        .unwrap_or_else(|| panic!("{tool} returned no result: {reply}"));
     let is_error = result
         .get("isError")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    assert!(!is_error, "compare_models failed: {reply}");
+    assert!(!is_error, "{tool} failed: {reply}");
+    result
+}
+
+/// Panics unless a `compare_models` reply has 8 results, all `"ok":true`; returns its `wall_ms`.
+fn check_comparison(reply: &str) -> u64 {
+    let result = tool_result(reply, "compare_models");
     let content = result
         .get("structuredContent")
         .unwrap_or_else(|| panic!("compare_models returned no structuredContent: {reply}"));
@@ -474,17 +481,9 @@ fn check_comparison(reply: &str) -> u64 {
 
 /// Panics unless an `ask_model` reply is a successful answer carrying the fake's text.
 fn check_answer(reply: &str) {
-    let value: serde_json::Value =
-        serde_json::from_str(reply).unwrap_or_else(|e| panic!("bad JSON ({e}): {reply}"));
-    let result = value
-        .get("result")
-        .unwrap_or_else(|| panic!("ask_model returned no result: {reply}"));
-    let is_error = result
-        .get("isError")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
+    tool_result(reply, "ask_model");
     assert!(
-        !is_error && reply.contains("pong"),
+        reply.contains("pong"),
         "ask_model did not answer `pong` through the fake upstream: {reply}"
     );
 }
