@@ -3,8 +3,14 @@
 //! from the tools' doc comments and argument and output types, and fails if it is out of date.
 
 use rmcp::model::Tool;
+use std::sync::LazyLock;
 
 const TOOLS_JSON: &str = include_str!("tools.json");
+
+/// Parsed once per process: a stateless HTTP server builds a handler for every request.
+static PARSED: LazyLock<Vec<Tool>> = LazyLock::new(|| {
+    serde_json::from_str(TOOLS_JSON).expect("src/server/tools.json is valid: a test checks it")
+});
 
 /// The published definitions, taken one by one as the routes are built.
 #[derive(Debug)]
@@ -12,10 +18,7 @@ pub struct Tools(Vec<Tool>);
 
 impl Tools {
     pub fn load() -> Self {
-        Self(
-            serde_json::from_str(TOOLS_JSON)
-                .expect("src/server/tools.json is valid: a test checks it"),
-        )
+        Self(PARSED.clone())
     }
 
     /// Removes and returns the definition of `name`.
