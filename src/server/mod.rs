@@ -21,7 +21,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{Implementation, RequestMetaObject, ServerCapabilities, ServerConfig};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
@@ -42,13 +42,18 @@ impl std::fmt::Debug for Switchboard {
     }
 }
 
+/// Built once per process: a stateless HTTP server makes a handler for every request.
+static ROUTES: LazyLock<ToolRouter<Switchboard>> = LazyLock::new(|| {
+    let mut routes = Switchboard::routes();
+    crate::metrics::instrument(&mut routes);
+    routes
+});
+
 impl Switchboard {
     pub fn new(app: Arc<App>) -> Self {
-        let mut tool_router = Self::routes();
-        crate::metrics::instrument(&mut tool_router);
         Self {
             app,
-            tool_router,
+            tool_router: ROUTES.clone(),
             log_level: LogLevel::default(),
         }
     }
@@ -56,13 +61,19 @@ impl Switchboard {
     /// Each tool's handler with its published definition. Start-up generates no schema: the
     /// definitions come from `tools.json`, which a test keeps equal to what the types generate.
     fn routes() -> ToolRouter<Self> {
-        let mut tools = published::Tools::load();
-        ToolRouter::new()
-            .with_route((tools.take("ask_model"), Self::ask_model))
-            .with_route((tools.take("compare_models"), Self::compare_models))
-            .with_route((tools.take("list_models"), Self::list_models))
-            .with_route((tools.take("estimate_cost"), Self::estimate_cost))
-            .with_route((tools.take("account_status"), Self::account_status))
+        let tools = published::tools();
+        let mut router = ToolRouter::new();
+        for tool in tools {
+            router = match tool.name.as_ref() {
+                "ask_model" => router.with_route((tool, Self::ask_model)),
+                "compare_models" => router.with_route((tool, Self::compare_models)),
+                "list_models" => router.with_route((tool, Self::list_models)),
+                "estimate_cost" => router.with_route((tool, Self::estimate_cost)),
+                "account_status" => router.with_route((tool, Self::account_status)),
+                other => panic!("src/server/tools.json names {other}, which has no handler"),
+            };
+        }
+        router
     }
 }
 
