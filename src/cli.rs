@@ -266,3 +266,26 @@ pub struct AskArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+impl Cli {
+    /// Parses the command line and the environment. An environment variable that is set but empty
+    /// counts as unset: hosts fill unset optional settings with "" (an MCP bundle's empty
+    /// `user_config` field, `-e VAR=` in a config file), and that must mean "the default".
+    pub fn parse_env_aware() -> Self {
+        let command = ignore_empty_env(<Self as clap::CommandFactory>::command());
+        let matches = command.get_matches();
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+fn ignore_empty_env(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.is_empty());
+            if empty { arg.env(None::<&str>) } else { arg }
+        })
+        .mut_subcommands(ignore_empty_env)
+}

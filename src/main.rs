@@ -1,13 +1,12 @@
 //! The `openrouter-switchboard` binary: parses the command line, loads the config and hands over to
 //! the library. Errors are printed once, with their chain, and set the exit code.
 
-use clap::Parser;
 use std::process::ExitCode;
 use switchboard::cli::{Cli, Command};
 use switchboard::{App, Config, commands, telemetry, transport};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_env_aware();
     let command = cli.command.unwrap_or(Command::Stdio);
     let mut settings = cli.settings;
     if let Command::Http(http) = &command {
