@@ -156,51 +156,31 @@ fn long(n: usize) -> Value {
     Value::from("q".repeat(n))
 }
 
+/// A list of values written as JSON.
+fn parsed(list: &str) -> Vec<Value> {
+    serde_json::from_str(list).expect("the table is JSON")
+}
+
 fn not_a_string() -> Vec<Value> {
-    vec![
-        json!(42),
-        json!(-1),
-        json!(1e308),
-        json!(0.5),
-        json!(true),
-        json!(false),
-        json!([]),
-        json!(["x"]),
-        json!({}),
-        json!({"text": "x"}),
-        deep_array(DEPTH),
-        deep_object(DEPTH),
-    ]
+    let mut list = parsed(r#"[42, -1, 1e308, 0.5, true, false, [], ["x"], {}, {"text": "x"}]"#);
+    list.extend([deep_array(DEPTH), deep_object(DEPTH)]);
+    list
 }
 
 fn not_a_number() -> Vec<Value> {
-    vec![
-        json!("x"),
-        json!(""),
-        json!("NaN"),
-        json!("12"),
-        json!(true),
-        json!([]),
-        json!([1]),
-        json!({}),
-        json!({"value": 1}),
-        deep_array(DEPTH),
-    ]
+    let mut list = parsed(r#"["x", "", "NaN", "12", true, [], [1], {}, {"value": 1}]"#);
+    list.push(deep_array(DEPTH));
+    list
 }
 
 fn not_an_array() -> Vec<Value> {
-    vec![
-        json!(MINI),
-        json!(42),
-        json!(true),
-        json!({}),
-        json!({"0": MINI}),
-        deep_object(DEPTH),
-        json!([1, MINI]),
-        json!([null, MINI]),
-        json!([[MINI], MINI]),
-        json!([{"id": MINI}, MINI]),
-    ]
+    let mut list = parsed(
+        r#"["openai/gpt-5-mini", 42, true, {}, {"0": "openai/gpt-5-mini"}, [1, "openai/gpt-5-mini"],
+            [null, "openai/gpt-5-mini"], [["openai/gpt-5-mini"], "openai/gpt-5-mini"],
+            [{"id": "openai/gpt-5-mini"}, "openai/gpt-5-mini"]]"#,
+    );
+    list.push(deep_object(DEPTH));
+    list
 }
 
 fn bad_ids() -> Vec<Value> {
@@ -214,13 +194,8 @@ fn bad_values(kind: Kind) -> Vec<Value> {
     match kind {
         Kind::Prompt => {
             values.extend(not_a_string());
-            values.extend([
-                json!(""),
-                json!("   "),
-                json!("\n\t"),
-                long(HUGE),
-                long(HUGER),
-            ]);
+            values.extend(parsed(r#"["", "   ", "\n\t"]"#));
+            values.extend([long(HUGE), long(HUGER)]);
         }
         Kind::System => {
             values.extend(not_a_string());
@@ -253,50 +228,27 @@ fn bad_values(kind: Kind) -> Vec<Value> {
         Kind::Messages => values.extend(bad_messages()),
         Kind::PositiveInt => {
             values.extend(not_a_number());
-            values.extend([
-                json!(0),
-                json!(-1),
-                json!(i64::MIN),
-                json!(1.5),
-                json!(1e308),
-            ]);
-            values.extend([json!(-1e308), json!(i64::MAX), json!(u64::MAX), json!(1e20)]);
+            values.extend(parsed(
+                "[0, -1, -9223372036854775808, 1.5, 1e308, -1e308, 9223372036854775807, 18446744073709551615, 1e20]",
+            ));
         }
         Kind::Count => {
             values.extend(not_a_number());
-            values.extend([json!(-1), json!(i64::MIN), json!(0.5), json!(1e308)]);
-            values.extend([json!(i64::MAX), json!(u64::MAX), json!(-1e-300)]);
+            values.extend(parsed(
+                "[-1, -9223372036854775808, 0.5, 1e308, 9223372036854775807, 18446744073709551615, -1e-300]",
+            ));
         }
         Kind::Temperature => {
             values.extend(not_a_number());
-            values.extend([
-                json!(-0.1),
-                json!(2.1),
-                json!(1e308),
-                json!(-1e308),
-                json!(-1),
-            ]);
+            values.extend(parsed("[-0.1, 2.1, 1e308, -1e308, -1]"));
         }
         Kind::Usd => {
             values.extend(not_a_number());
-            values.extend([
-                json!(0),
-                json!(-1),
-                json!(-0.0),
-                json!(1e308),
-                json!(-1e308),
-            ]);
-            values.push(json!(1e7));
+            values.extend(parsed("[0, -1, -0.0, 1e308, -1e308, 1e7]"));
         }
         Kind::Price => {
             values.extend(not_a_number());
-            values.extend([
-                json!(-1),
-                json!(-1e-9),
-                json!(1e308),
-                json!(-1e308),
-                json!(1e7),
-            ]);
+            values.extend(parsed("[-1, -1e-9, 1e308, -1e308, 1e7]"));
         }
         Kind::Choice => {
             values.extend(not_a_string());
@@ -310,14 +262,10 @@ fn bad_values(kind: Kind) -> Vec<Value> {
             values.extend(hostile_strings().into_iter().map(|s| json!([s])));
         }
         Kind::Bool => {
-            values.extend([json!("true"), json!("false"), json!(1), json!(0), json!(-1)]);
-            values.extend([
-                json!([]),
-                json!({}),
-                json!("yes"),
-                json!(1e308),
-                deep_array(DEPTH),
-            ]);
+            values.extend(parsed(
+                r#"["true", "false", 1, 0, -1, [], {}, "yes", 1e308]"#,
+            ));
+            values.push(deep_array(DEPTH));
         }
     }
     values
@@ -326,27 +274,16 @@ fn bad_values(kind: Kind) -> Vec<Value> {
 fn bad_messages() -> Vec<Value> {
     let msg = |role: Value, content: Value| json!({"role": role, "content": content});
     let mut values = not_a_string();
-    values.extend([
-        json!([]),
-        json!([msg(json!("wizard"), json!("x"))]),
-        json!([msg(json!("USER"), json!("x"))]),
-        json!([{"role": "user"}]),
-        json!([{"content": "x"}]),
-        json!([msg(json!("user"), json!(5))]),
-        json!([msg(json!("user"), json!(["x"]))]),
-        json!([msg(json!("user"), Value::Null)]),
-        json!([msg(Value::Null, json!("x"))]),
-        json!(["hi"]),
-        json!([["user"]]),
-        json!([null]),
-        json!([msg(json!("user"), json!("   "))]),
-        Value::Array(vec![msg(json!("user"), json!("x")); 501]),
-        json!([msg(json!("user"), long(HUGE))]),
-        json!([
-            msg(json!("user"), json!("x")),
-            msg(json!("\u{202E}user"), json!("y"))
-        ]),
-    ]);
+    values.extend(parsed(
+        r#"[[], [{"role": "wizard", "content": "x"}], [{"role": "USER", "content": "x"}],
+            [{"role": "user"}], [{"content": "x"}], [{"role": "user", "content": 5}],
+            [{"role": "user", "content": ["x"]}], [{"role": "user", "content": null}],
+            [{"role": null, "content": "x"}], ["hi"], [["user"]], [null],
+            [{"role": "user", "content": "   "}],
+            [{"role": "user", "content": "x"}, {"role": "\u202euser", "content": "y"}]]"#,
+    ));
+    values.push(Value::Array(vec![msg(json!("user"), json!("x")); 501]));
+    values.push(json!([msg(json!("user"), long(HUGE))]));
     values
 }
 
