@@ -15,7 +15,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 /// Largest `max_cost_usd` accepted, in USD: anything above is surely a typo.
 pub const MAX_COST_LIMIT: f64 = 1_000_000.0;
 /// Most characters of user input an error message repeats.
-const SHOWN_CHARS: usize = 48;
+const SHOWN_CHARS: usize = 64;
 
 /// Builds the message list from `prompt` or `messages`, with `system` first when given.
 pub fn messages(
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(shown("a\u{202E}b`"), "a\\u{202e}b\\u{60}");
         let long = shown(&"x".repeat(2_000_000));
         assert!(
-            long.len() < 80 && long.ends_with("(2000000 characters)"),
+            long.len() < 100 && long.ends_with("(2000000 characters)"),
             "{long}"
         );
     }
