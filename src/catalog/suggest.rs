@@ -2,8 +2,13 @@
 
 use super::snapshot::Snapshot;
 
+/// Only this many leading characters of an unknown id are compared: the cost of Jaro-Winkler
+/// grows with the product of the lengths, and catalog ids are far shorter.
+const COMPARED_CHARS: usize = 128;
+
 /// Up to `n` catalog ids closest to `wanted`, best first.
 pub fn closest_ids(snapshot: &Snapshot, wanted: &str, n: usize) -> Vec<String> {
+    let wanted: String = wanted.chars().take(COMPARED_CHARS).collect();
     let wanted = wanted.to_lowercase();
     let wanted_name = wanted.rsplit('/').next().unwrap_or(&wanted);
     let mut scored: Vec<(f64, &str)> = snapshot

@@ -2,7 +2,7 @@
 
 use super::print_lines;
 use crate::App;
-use crate::catalog::Source;
+use crate::catalog::{Snapshot, Source, suggest};
 use std::time::Duration;
 
 const KEY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -19,9 +19,13 @@ pub async fn check(app: &App) -> anyhow::Result<bool> {
     )];
     let key = check_key(app).await;
     let catalog = check_catalog(app).await;
-    let cache = check_data_dir(app);
-    let passed = key.0 && catalog.0 && cache.0;
-    lines.extend([key.1, catalog.1, cache.1]);
+    let snapshot = app.catalog.snapshot().await;
+    let mut parts = vec![key, catalog];
+    parts.extend(check_models(app, &snapshot));
+    parts.push(check_data_dir(app));
+    parts.push(check_store(app).await);
+    let passed = parts.iter().all(|(ok, _)| *ok);
+    lines.extend(parts.into_iter().map(|(_, text)| text));
     print_lines(&lines)?;
     Ok(passed)
 }
@@ -74,4 +78,54 @@ fn check_data_dir(app: &App) -> (bool, String) {
         if writable { "writable" } else { "not writable" }
     );
     line(writable, text)
+}
+
+/// The configured default and fallback models must exist, or every call without a `model` fails.
+/// Checked only against a live or saved catalog: the embedded one is a sample.
+fn check_models(app: &App, snapshot: &Snapshot) -> Vec<(bool, String)> {
+    let config = &app.config;
+    let mut settings = vec![("SWITCHBOARD_DEFAULT_MODEL", &config.default_model)];
+    settings.extend(
+        config
+            .fallback_models
+            .iter()
+            .map(|id| ("SWITCHBOARD_FALLBACK_MODELS", id)),
+    );
+    settings
+        .into_iter()
+        .filter(|(_, id)| snapshot.is_authoritative() && snapshot.find(id).is_none())
+        .map(|(setting, id)| {
+            let closest = suggest::closest_ids(snapshot, id, 3).join(", ");
+            line(
+                false,
+                format!(
+                    "models: {setting} names `{id}`, which is not in the catalog; closest ids: {closest} (fix the setting; `models` lists ids)"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Opens the SQLite file (cache and spend ledger) and reads it, as the first budgeted call would.
+async fn check_store(app: &App) -> (bool, String) {
+    let store = app.budget.store();
+    let path = store.path().display().to_string();
+    let read = store
+        .run(|connection| {
+            connection
+                .query_row("SELECT count(*) FROM ledger", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map_err(crate::store::StoreError::from)
+        })
+        .await;
+    match read {
+        Ok(rows) => line(true, format!("store: {path} opens ({rows} ledger rows)")),
+        Err(error) => line(
+            false,
+            format!(
+                "store: cannot use {path} ({error}); move the file aside (a new one is created) or set SWITCHBOARD_DATA_DIR to a writable directory"
+            ),
+        ),
+    }
 }

@@ -1,11 +1,13 @@
 //! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
 //! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
 
+mod args;
 mod logging;
 mod progress;
 mod published;
 #[cfg(test)]
 mod schema;
+mod tally;
 
 use crate::App;
 use crate::tools::ToolError;
@@ -14,14 +16,18 @@ use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
 use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
 use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
 use crate::tools::list_models::{self, ListModelsArgs, ListModelsOutput};
+use args::Parameters;
 use logging::LogLevel;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{Implementation, RequestMetaObject, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CustomRequest, CustomResult, Implementation, RequestMetaObject, ServerCapabilities,
+    ServerConfig,
+};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
 use std::sync::{Arc, LazyLock};
+use tally::Tally;
 use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
@@ -94,7 +100,7 @@ impl Switchboard {
         let mut on_text = |model: &str, acc: &crate::openrouter::Accumulator| {
             reporter.update(format!("{model}: {} characters received", acc.chars()));
         };
-        let run = ask_model::run(&self.app, args, &mut on_text);
+        let run = async { ask_model::run(&self.app, args?, &mut on_text).await };
         let result = cancellable(run, cancel).await;
         if let Ok(out) = &result {
             logging::report_attempts(&self.log_level, &meta, &peer, "ask_model", &out.attempts)
@@ -112,12 +118,15 @@ impl Switchboard {
         peer: Peer<RoleServer>,
         cancel: CancellationToken,
     ) -> Result<Json<CompareModelsOutput>, String> {
-        let reporter = ProgressReporter::start(peer, meta.get_progress_token());
-        let on_done = |done: usize, total: usize| {
-            reporter.update(format!("{done} of {total} models finished"))
+        let args = match args {
+            Ok(args) => args,
+            Err(error) => return self.finish(Err(error)),
         };
-        let run = compare_models::run(&self.app, args, &on_done);
-        self.finish(cancellable(run, cancel).await)
+        let tally = Tally::start(peer, meta.get_progress_token(), args.models.len());
+        let on_done = |done: usize, _total: usize| tally.finished(done);
+        let result = cancellable(compare_models::run(&self.app, args, &on_done), cancel).await;
+        tally.flush().await;
+        self.finish(result)
     }
 
     /// Search the OpenRouter catalog: ids, context windows, prices in USD per 1M tokens, capabilities. Free.
@@ -126,7 +135,7 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(list_models::run(&self.app, args).await)
+        self.finish(async { list_models::run(&self.app, args?).await }.await)
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
@@ -135,13 +144,19 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(estimate_cost::run(&self.app, args).await)
+        self.finish(async { estimate_cost::run(&self.app, args?).await }.await)
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
-    async fn account_status(&self) -> Result<Json<AccountStatusOutput>, String> {
-        self.finish(account_status::run(&self.app, AccountStatusArgs::default()).await)
+    #[tool(
+        annotations(read_only_hint = true, open_world_hint = true),
+        input_schema = rmcp::handler::server::common::schema_for_empty_input()
+    )]
+    async fn account_status(
+        &self,
+        Parameters(args): Parameters<AccountStatusArgs>,
+    ) -> Result<Json<AccountStatusOutput>, String> {
+        self.finish(async { account_status::run(&self.app, args?).await }.await)
     }
 }
 
@@ -192,5 +207,26 @@ impl ServerHandler for Switchboard {
     ) -> Result<(), ErrorData> {
         self.log_level.set(request.level);
         Ok(())
+    }
+
+    /// rmcp hands over a `tools/call` whose params do not parse (arguments not an object, a name
+    /// that is not a string) as a custom request; it is invalid params (-32602), not an unknown
+    /// method.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        match request.method.as_str() {
+            "tools/call" => Err(ErrorData::invalid_params(
+                args::call_params_problem(request.params.as_ref()),
+                None,
+            )),
+            other => Err(ErrorData::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                format!("unknown method `{}`", crate::tools::input::shown(other)),
+                None,
+            )),
+        }
     }
 }

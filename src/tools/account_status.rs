@@ -4,6 +4,7 @@
 use super::ToolError;
 use crate::App;
 use crate::cache::Tier;
+use crate::store::{LedgerRow, Spend, StoreError};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime};
@@ -20,6 +21,9 @@ pub struct AccountStatusOutput {
     pub key: Option<KeyStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_error: Option<String>,
+    /// Why spend and budget figures are missing (the ledger file cannot be used), with its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_error: Option<String>,
     pub budget: BudgetStatus,
     /// This period's spend per model, costliest first.
     pub by_model: Vec<ModelSpend>,
@@ -70,22 +74,20 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
         ),
         Err(error) => (None, Some(app.redact(&error.to_string()))),
     };
-    let since = app.budget.period().start(SystemTime::now());
-    let ledger_error = |e: crate::store::StoreError| {
-        ToolError::Budget(format!("the spend ledger is unavailable ({e})"))
+    let (spend, rows, ledger_error) = match ledger(app).await {
+        Ok((spend, rows)) => (spend, rows, None),
+        Err(error) => (
+            Spend::default(),
+            Vec::new(),
+            Some(ledger_problem(app, &error)),
+        ),
     };
-    let spend = app.budget.spend().await.map_err(ledger_error)?;
-    let rows = app
-        .budget
-        .store()
-        .ledger(since)
-        .await
-        .map_err(ledger_error)?;
     let limit = app.budget.limit();
     let (hits, misses) = app.router.cache().counts();
     Ok(AccountStatusOutput {
         key,
         key_error,
+        ledger_error,
         budget: BudgetStatus {
             period: app.budget.period().as_str(),
             limit_usd: limit,
@@ -107,6 +109,22 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
             misses,
         },
     })
+}
+
+/// This period's spend and the ledger by model.
+async fn ledger(app: &App) -> Result<(Spend, Vec<LedgerRow>), StoreError> {
+    let since = app.budget.period().start(SystemTime::now());
+    let spend = app.budget.spend().await?;
+    let rows = app.budget.store().ledger(since).await?;
+    Ok((spend, rows))
+}
+
+/// An unusable data dir leaves the rest of the status standing; this says what and where.
+fn ledger_problem(app: &App, error: &StoreError) -> String {
+    format!(
+        "the spend ledger {} is unavailable ({error}); make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR",
+        app.budget.store().path().display()
+    )
 }
 
 fn tier_name(tier: Tier) -> &'static str {

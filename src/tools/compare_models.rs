@@ -69,12 +69,16 @@ pub async fn run(
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
-    let snapshot = check_models(app, &args.models).await?;
+    let (snapshot, unknown) = check_models(app, &args.models).await?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let plans: Vec<_> = args
         .models
         .iter()
-        .map(|m| plan(app, &snapshot, m, &mut size))
+        .zip(unknown)
+        .map(|(m, unknown)| match unknown {
+            Some(error) => Err(error),
+            None => plan(app, &snapshot, m, &mut size),
+        })
         .collect();
     let finished = AtomicUsize::new(0);
     let total = args.models.len();
@@ -125,7 +129,12 @@ fn plan(
     spend::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
 }
 
-async fn check_models(app: &App, ids: &[String]) -> Result<Arc<Snapshot>, ToolError> {
+/// The catalog, and for each id the error that keeps it from being asked (an unknown id), as long
+/// as [`MIN_MODELS`] known ones remain; otherwise the first unknown id fails the call.
+async fn check_models(
+    app: &App,
+    ids: &[String],
+) -> Result<(Arc<Snapshot>, Vec<Option<String>>), ToolError> {
     if !(MIN_MODELS..=MAX_MODELS).contains(&ids.len()) {
         return Err(ToolError::invalid(
             "models",
@@ -136,9 +145,23 @@ async fn check_models(app: &App, ids: &[String]) -> Result<Arc<Snapshot>, ToolEr
         ));
     }
     let snapshot = app.catalog.snapshot().await;
-    ids.iter()
-        .try_for_each(|id| models::check(&snapshot, "models", id))?;
-    Ok(snapshot)
+    let mut verdicts = Vec::with_capacity(ids.len());
+    let mut first_unknown = None;
+    for id in ids {
+        match models::check(&snapshot, "models", id) {
+            Ok(()) => verdicts.push(None),
+            Err(error @ ToolError::UnknownModel { .. }) => {
+                verdicts.push(Some(error.to_string()));
+                first_unknown.get_or_insert(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let known = verdicts.iter().filter(|v| v.is_none()).count();
+    match first_unknown {
+        Some(error) if known < MIN_MODELS => Err(error),
+        _ => Ok((snapshot, verdicts)),
+    }
 }
 
 async fn ask_one(app: &App, call: Call, worst: Option<Worst>) -> ModelResult {

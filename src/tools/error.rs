@@ -1,6 +1,7 @@
 //! The tools' error type. Every message names the argument at fault and says how to fix it; the
 //! server turns it into a tool result with `isError: true`.
 
+use super::input::shown;
 use crate::router::RouteError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,13 +11,24 @@ pub enum ToolError {
         field: &'static str,
         problem: String,
     },
-    #[error("invalid argument `{field}`: unknown model id `{id}`{}; use list_models to search the catalog", suggestions(.closest))]
+    /// A field found while deserializing, named by its path (`messages[2].role`).
+    #[error("invalid argument `{field}`: {problem}")]
+    Argument { field: String, problem: String },
+    #[error("invalid argument `{field}`: unknown model id `{}`{}; use list_models to search the catalog", shown(.id), suggestions(.closest))]
     UnknownModel {
         field: &'static str,
         id: String,
         closest: Vec<String>,
     },
-    #[error("invalid argument `{field}`: model `{id}` is refused: {reason}")]
+    /// A model id from the server's configuration, not from the call.
+    #[error("setting {setting}: model id `{}` is not in the catalog{}; fix the setting (list_models finds ids) or pass `{argument}`", shown(.id), suggestions(.closest))]
+    Setting {
+        setting: &'static str,
+        argument: &'static str,
+        id: String,
+        closest: Vec<String>,
+    },
+    #[error("invalid argument `{field}`: model `{}` is refused: {reason}", shown(.id))]
     Refused {
         field: &'static str,
         id: String,
@@ -32,6 +44,13 @@ impl ToolError {
     pub fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
         ToolError::Invalid {
             field,
+            problem: problem.into(),
+        }
+    }
+
+    pub fn argument(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        ToolError::Argument {
+            field: field.into(),
             problem: problem.into(),
         }
     }

@@ -1,6 +1,7 @@
 //! `estimate_cost`: what a prompt will cost on one or more models, before anything is spent.
 //! Counts tokens locally and prices them from the catalog; never calls the chat endpoint.
 
+use super::input::shown;
 use super::{ToolError, input, models};
 use crate::App;
 use crate::catalog::ModelInfo;
@@ -13,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 const MAX_MODELS: usize = 20;
 const MAX_CALLS: i64 = 1_000_000_000;
+/// Largest `prompt_tokens` accepted: far above any context window.
+const MAX_PROMPT_TOKENS: i64 = 100_000_000;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,10 +69,8 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
             ));
         }
     };
-    let (prompt_tokens, token_counter) =
-        prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
     let snapshot = app.catalog.snapshot().await;
-    let mut estimates = Vec::with_capacity(ids.len());
+    let mut priced = Vec::with_capacity(ids.len());
     for id in &ids {
         let model = snapshot.find(id).ok_or_else(|| unknown(&snapshot, id))?;
         if let Some(reason) = app.policy.refusal(id, Some(model)) {
@@ -79,8 +80,15 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
                 reason,
             });
         }
-        estimates.push(estimate(model, id, prompt_tokens, completion_tokens, calls));
+        priced.push((id, model));
     }
+    // Counted only once every cheaper check has passed.
+    let (prompt_tokens, token_counter) =
+        prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
+    let mut estimates: Vec<Estimate> = priced
+        .into_iter()
+        .map(|(id, model)| estimate(model, id, prompt_tokens, completion_tokens, calls))
+        .collect();
     estimates.sort_by(|a, b| match (a.total_cost_usd, b.total_cost_usd) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
@@ -99,7 +107,8 @@ fn unknown(snapshot: &crate::catalog::Snapshot, id: &str) -> ToolError {
         Ok(()) => ToolError::invalid(
             "models",
             format!(
-                "`{id}` has no price in the {} catalog; try again once the live catalog is reachable",
+                "`{}` has no price in the {} catalog; try again once the live catalog is reachable",
+                shown(id),
                 snapshot.source.as_str()
             ),
         ),
@@ -146,9 +155,9 @@ fn prompt_tokens(
             "prompt_tokens",
             "give either `prompt_tokens` or a prompt to count, not both",
         )),
-        (Some(n), false) if n < 0 => Err(ToolError::invalid(
+        (Some(n), false) if !(0..=MAX_PROMPT_TOKENS).contains(&n) => Err(ToolError::invalid(
             "prompt_tokens",
-            format!("must be 0 or more, got {n}"),
+            format!("must be 0 or more and at most {MAX_PROMPT_TOKENS}, got {n}"),
         )),
         (Some(n), false) => Ok((n as u64, "given".to_string())),
         (None, _) => {

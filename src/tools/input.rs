@@ -12,6 +12,10 @@ pub const MAX_MESSAGES: usize = 500;
 /// Largest `max_tokens` accepted.
 pub const MAX_TOKENS_LIMIT: i64 = 1_000_000;
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+/// Largest `max_cost_usd` accepted, in USD: anything above is surely a typo.
+pub const MAX_COST_LIMIT: f64 = 1_000_000.0;
+/// Most characters of user input an error message repeats.
+const SHOWN_CHARS: usize = 64;
 
 /// Builds the message list from `prompt` or `messages`, with `system` first when given.
 pub fn messages(
@@ -19,6 +23,8 @@ pub fn messages(
     messages: Option<Vec<ChatMessage>>,
     system: Option<String>,
 ) -> Result<Vec<ChatMessage>, ToolError> {
+    let from_messages = messages.is_some();
+    let system_bytes = system.as_ref().map_or(0, String::len);
     let mut list = match (prompt, messages) {
         (Some(_), Some(_)) => {
             return Err(ToolError::invalid(
@@ -46,8 +52,13 @@ pub fn messages(
     }
     let bytes: usize = list.iter().map(|m| m.content.len()).sum();
     if bytes > MAX_PROMPT_BYTES {
+        let field = match (system_bytes > MAX_PROMPT_BYTES, from_messages) {
+            (true, _) => "system",
+            (false, true) => "messages",
+            (false, false) => "prompt",
+        };
         return Err(ToolError::invalid(
-            "prompt",
+            field,
             format!(
                 "is {bytes} bytes, over the {MAX_PROMPT_BYTES}-byte limit; shorten it or send a summary"
             ),
@@ -117,9 +128,11 @@ pub fn temperature(value: Option<f64>) -> Result<Option<f64>, ToolError> {
 /// `max_cost_usd`: a positive USD amount.
 pub fn max_cost(value: Option<f64>) -> Result<Option<f64>, ToolError> {
     match value {
-        Some(v) if !v.is_finite() || v <= 0.0 => Err(ToolError::invalid(
+        Some(v) if !v.is_finite() || v <= 0.0 || v > MAX_COST_LIMIT => Err(ToolError::invalid(
             "max_cost_usd",
-            format!("must be a USD amount above 0, got {v}; omit it for no per-call cap"),
+            format!(
+                "must be a USD amount above 0 and at most {MAX_COST_LIMIT}, got {v}; omit it for no per-call cap"
+            ),
         )),
         other => Ok(other),
     }
@@ -132,9 +145,53 @@ pub fn cache_mode(value: Option<&str>) -> Result<CacheMode, ToolError> {
         Some("refresh") => Ok(CacheMode::Refresh),
         Some(other) => Err(ToolError::invalid(
             "cache",
-            format!("`{other}` is not one of use, bypass, refresh"),
+            format!("`{}` is not one of use, bypass, refresh", shown(other)),
         )),
     }
+}
+
+/// `value` trimmed, or `None` when blank; longer than `max_chars` is an error naming `field`.
+pub fn short_text(
+    field: &'static str,
+    value: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, ToolError> {
+    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(ToolError::invalid(
+            field,
+            format!("is {chars} characters long; the limit is {max_chars}"),
+        ));
+    }
+    Ok(Some(value.trim().to_string()))
+}
+
+/// A short, printable prefix of user input for an error message: invisible and
+/// direction-changing characters (and backticks) are escaped, and a long value is cut, with its
+/// length noted. Errors never echo more.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == SHOWN_CHARS {
+            out.push_str(&format!("… ({} characters)", text.chars().count()));
+            break;
+        }
+        if is_invisible(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '`' | '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 #[cfg(test)]
@@ -181,6 +238,17 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("`cache`")
+        );
+        assert!(max_cost(Some(1e308)).is_err());
+    }
+
+    #[test]
+    fn shown_input_is_short_and_visible() {
+        assert_eq!(shown("a\u{202E}b`"), "a\\u{202e}b\\u{60}");
+        let long = shown(&"x".repeat(2_000_000));
+        assert!(
+            long.len() < 100 && long.ends_with("(2000000 characters)"),
+            "{long}"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! `list_models`: search the catalog with real prices.
 
 use super::ToolError;
+use super::input::{self, shown};
 use crate::App;
 use crate::catalog::ModelInfo;
 use crate::catalog::model::CAPABILITIES;
@@ -12,6 +13,12 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 200;
 const MODALITIES: [&str; 5] = ["text", "image", "audio", "file", "video"];
+/// Longest `query` and `provider` accepted, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+/// Largest `min_context` and `offset` accepted: no catalog comes near.
+const MAX_COUNT: i64 = 100_000_000;
+/// Largest price limit accepted, in USD per 1M tokens.
+const MAX_PRICE_LIMIT: f64 = 1_000_000.0;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,13 +117,24 @@ pub fn per_million(price: Price) -> Option<f64> {
 /// Validates the arguments into a [`Filter`].
 pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
     let supports = args.supports.unwrap_or_default();
+    if supports.len() > CAPABILITIES.len() {
+        return Err(ToolError::invalid(
+            "supports",
+            format!(
+                "names {} capabilities; give at most {} of {}",
+                supports.len(),
+                CAPABILITIES.len(),
+                CAPABILITIES.join(", ")
+            ),
+        ));
+    }
     if let Some(bad) = supports
         .iter()
         .find(|s| !CAPABILITIES.contains(&s.as_str()))
     {
         return Err(ToolError::invalid(
             "supports",
-            format!("`{bad}` is not one of {}", CAPABILITIES.join(", ")),
+            format!("`{}` is not one of {}", shown(bad), CAPABILITIES.join(", ")),
         ));
     }
     if let Some(bad) = args
@@ -126,7 +144,7 @@ pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
     {
         return Err(ToolError::invalid(
             "input_modality",
-            format!("`{bad}` is not one of {}", MODALITIES.join(", ")),
+            format!("`{}` is not one of {}", shown(bad), MODALITIES.join(", ")),
         ));
     }
     let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
@@ -137,14 +155,9 @@ pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
         ));
     }
     Ok(Filter {
-        query: args
-            .query
-            .filter(|q| !q.trim().is_empty())
-            .map(|q| q.trim().to_string()),
-        provider: args
-            .provider
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| p.trim().trim_end_matches('/').to_string()),
+        query: input::short_text("query", args.query, MAX_QUERY_CHARS)?,
+        provider: input::short_text("provider", args.provider, MAX_QUERY_CHARS)?
+            .map(|p| p.trim_end_matches('/').to_string()),
         min_context: non_negative("min_context", args.min_context)?.map(|n| n as u64),
         max_prompt_price: price_limit("max_prompt_price", args.max_prompt_price)?,
         max_completion_price: price_limit("max_completion_price", args.max_completion_price)?,
@@ -159,9 +172,9 @@ pub fn filter(args: ListModelsArgs) -> Result<Filter, ToolError> {
 
 fn non_negative(field: &'static str, value: Option<i64>) -> Result<Option<i64>, ToolError> {
     match value {
-        Some(n) if n < 0 => Err(ToolError::invalid(
+        Some(n) if !(0..=MAX_COUNT).contains(&n) => Err(ToolError::invalid(
             field,
-            format!("must be 0 or more, got {n}"),
+            format!("must be between 0 and {MAX_COUNT}, got {n}"),
         )),
         other => Ok(other),
     }
@@ -173,10 +186,10 @@ fn price_limit(
 ) -> Result<Option<rust_decimal::Decimal>, ToolError> {
     match value {
         None => Ok(None),
-        Some(p) if p.is_finite() && p >= 0.0 => Ok(pricing::per_million_limit(p)),
+        Some(p) if (0.0..=MAX_PRICE_LIMIT).contains(&p) => Ok(pricing::per_million_limit(p)),
         Some(p) => Err(ToolError::invalid(
             field,
-            format!("must be a price in USD per 1M tokens, 0 or more, got {p}"),
+            format!("must be a price in USD per 1M tokens, from 0 to {MAX_PRICE_LIMIT}, got {p}"),
         )),
     }
 }
@@ -189,7 +202,10 @@ fn sort(value: Option<&str>) -> Result<Sort, ToolError> {
         Some("name") => Ok(Sort::Name),
         Some(other) => Err(ToolError::invalid(
             "sort",
-            format!("`{other}` is not one of price, context, newest, name"),
+            format!(
+                "`{}` is not one of price, context, newest, name",
+                shown(other)
+            ),
         )),
     }
 }

@@ -9,6 +9,8 @@ use crate::tokens;
 
 /// Most models one chain or one call may name.
 pub const MAX_CHAIN: usize = 20;
+/// Longest model id accepted, in characters (catalog ids are well under 100).
+pub const MAX_MODEL_ID_CHARS: usize = 256;
 
 /// Fails with the 3 closest ids when `id` is not in an authoritative catalog. The embedded table is
 /// only a sample, so against it every id passes.
@@ -17,6 +19,15 @@ pub fn check(snapshot: &Snapshot, field: &'static str, id: &str) -> Result<(), T
         return Err(ToolError::invalid(
             field,
             "is empty: give a model id such as openai/gpt-5-mini",
+        ));
+    }
+    let chars = id.chars().count();
+    if chars > MAX_MODEL_ID_CHARS {
+        return Err(ToolError::invalid(
+            field,
+            format!(
+                "is a model id of {chars} characters; ids are at most {MAX_MODEL_ID_CHARS} (e.g. openai/gpt-5-mini), see list_models"
+            ),
         ));
     }
     if !snapshot.is_authoritative() || snapshot.find(id).is_some() {
@@ -38,8 +49,13 @@ pub fn chain(
     model: Option<String>,
     fallbacks: Option<Vec<String>>,
 ) -> Result<(Vec<String>, Vec<Attempt>), ToolError> {
-    let first = model.unwrap_or_else(|| app.config.default_model.clone());
-    check(snapshot, "model", &first)?;
+    let first = match model {
+        Some(id) => {
+            check(snapshot, "model", &id)?;
+            id
+        }
+        None => configured_default(app, snapshot)?,
+    };
     let mut chain = vec![first];
     let mut skipped = Vec::new();
     match fallbacks {
@@ -72,6 +88,21 @@ pub fn chain(
         }
     }
     Ok((chain, skipped))
+}
+
+/// `SWITCHBOARD_DEFAULT_MODEL`, checked: when it is not in the catalog, the error blames the
+/// setting, not a `model` argument the host never sent.
+fn configured_default(app: &App, snapshot: &Snapshot) -> Result<String, ToolError> {
+    let id = &app.config.default_model;
+    match check(snapshot, "model", id) {
+        Ok(()) => Ok(id.clone()),
+        Err(_) => Err(ToolError::Setting {
+            setting: "SWITCHBOARD_DEFAULT_MODEL",
+            argument: "model",
+            id: id.clone(),
+            closest: suggest::closest_ids(snapshot, id, 3),
+        }),
+    }
 }
 
 fn push_unique(chain: &mut Vec<String>, id: String) {

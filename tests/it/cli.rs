@@ -137,3 +137,69 @@ async fn a_bad_setting_fails_fast_and_names_it() {
         "{stderr}"
     );
 }
+
+async fn mount_key(fake: &FakeOpenRouter) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "data": {"label": "sk-or-v1-abc...xyz", "limit": 10.0, "limit_remaining": 7.5, "usage": 2.5, "is_free_tier": false}
+        })))
+        .mount(&fake.server)
+        .await;
+}
+
+#[tokio::test]
+async fn check_fails_on_a_mistyped_default_or_fallback_model_and_names_the_setting() {
+    let fake = FakeOpenRouter::start().await;
+    mount_key(&fake).await;
+    let (code, stdout, _) = run(
+        &fake,
+        &["check"],
+        &[("SWITCHBOARD_DEFAULT_MODEL", "openai/gpt-5-mnii")],
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL models: SWITCHBOARD_DEFAULT_MODEL names `openai/gpt-5-mnii`")
+            && stdout.contains("closest ids: openai/gpt-5-mini"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(
+        &fake,
+        &["check"],
+        &[(
+            "SWITCHBOARD_FALLBACK_MODELS",
+            "google/gemini-2.5-flash,anthropic/claude-sonet-4.5",
+        )],
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAIL models: SWITCHBOARD_FALLBACK_MODELS names `anthropic/claude-sonet-4.5`"
+        ) && stdout.contains("anthropic/claude-sonnet-4.5"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn check_opens_the_store_and_fails_on_a_corrupt_file_with_its_path() {
+    let fake = FakeOpenRouter::start().await;
+    mount_key(&fake).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = data_dir.path().join("switchboard.db");
+    std::fs::write(&db, vec![0x5a_u8; 8192]).unwrap();
+    let dir = data_dir.path().to_str().unwrap();
+    let (code, stdout, _) = run(&fake, &["check"], &[("SWITCHBOARD_DATA_DIR", dir)]).await;
+    assert_eq!(code, 1, "{stdout}");
+    let store = stdout
+        .lines()
+        .find(|l| l.get(5..).is_some_and(|rest| rest.starts_with("store:")))
+        .unwrap_or_default();
+    assert!(
+        store.starts_with("FAIL")
+            && store.contains(db.to_str().unwrap())
+            && store.contains("move the file aside"),
+        "{stdout}"
+    );
+}

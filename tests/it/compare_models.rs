@@ -74,3 +74,34 @@ async fn one_failing_model_never_sinks_the_others() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_unknown_id_gets_its_own_error_while_two_models_remain() {
+    let fake = FakeOpenRouter::start().await;
+    fake.answer("x-ai/grok-4", "grok answers", 0.001).await;
+    fake.answer("openai/gpt-5-mini", "mini answers", 0.002)
+        .await;
+    let server = McpServer::start(&fake).await;
+
+    let models = ["x-ai/grok-4", "openai/gpt-5-mnii", "openai/gpt-5-mini"];
+    let out = server
+        .call_ok("compare_models", json!({"prompt": "go", "models": models}))
+        .await;
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["text"], "grok answers");
+    assert_eq!(results[2]["text"], "mini answers");
+    assert_eq!(results[1]["model"], "openai/gpt-5-mnii");
+    assert_eq!(results[1]["ok"], false);
+    let error = results[1]["error"].as_str().unwrap();
+    assert!(
+        error.contains("unknown model id") && error.contains("closest ids: openai/gpt-5-mini"),
+        "{error}"
+    );
+    assert_eq!(
+        fake.chat_requests(None).await.len(),
+        2,
+        "the unknown id is never sent"
+    );
+    server.stop().await;
+}
