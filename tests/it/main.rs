@@ -9,6 +9,8 @@ mod cli;
 mod compare_models;
 mod estimate_cost;
 mod faults;
+mod hostile_answers;
+mod hostile_secrets;
 mod http;
 mod list_models;
 mod native;
