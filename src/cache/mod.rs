@@ -157,6 +157,10 @@ impl ResponseCache {
             .inspect_err(|e| tracing::warn!(error = %e, "cache read failed"))
             .ok()??;
         let completion: Completion = serde_json::from_str(&completion).ok()?;
+        // A row written by an older build may hold what is no longer stored.
+        if !is_cacheable(&completion) {
+            return None;
+        }
         let answer = Arc::new(CachedAnswer {
             model,
             completion,

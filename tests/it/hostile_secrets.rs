@@ -9,8 +9,13 @@
 mod http_server;
 
 use crate::support::fake::{CHAT, error};
+use crate::support::mcp::params;
 use crate::support::{FakeOpenRouter, McpServer, TEST_KEY};
 use http_server::McpHttp;
+use rmcp::model::{
+    CallToolRequest, ClientRequest, NumberOrString, ProgressToken, RequestMetaObject,
+};
+use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -225,6 +230,25 @@ fn assert_answers_masked(streamed: &Value, plain: &Value) {
     assert_eq!(plain["generation_id"], "[redacted]");
 }
 
+/// `ask_model` with a progress token and the cache bypassed, so the stream is read again while
+/// progress is reported; returns the result as text.
+async fn ask_with_progress(server: &McpServer, model: &str) -> String {
+    let mut call = params(
+        "ask_model",
+        json!({"prompt": "echo", "model": model, "fallback_models": [], "cache": "bypass"}),
+    );
+    call.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(
+        NumberOrString::Number(1),
+    )));
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(call));
+    let handle = server
+        .client
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    format!("{:?}", handle.await_response().await.unwrap())
+}
+
 #[tokio::test]
 async fn over_stdio_the_key_reaches_no_output_log_or_store() {
     let fake = echoing_fake().await;
@@ -250,6 +274,10 @@ async fn over_stdio_the_key_reaches_no_output_log_or_store() {
         cut.contains("HTTP 400: xxx"),
         "the cut error is reported: {cut}"
     );
+    let streamed = ask_with_progress(&server, STREAMED).await;
+    assert_clean("ask_model result with progress", &streamed);
+    let progress = server.progress.progress.lock().unwrap().clone();
+    assert_clean("progress notifications", &format!("{progress:?}"));
     let stderr = server.stop().await;
     assert!(stderr.contains("TRACE"), "trace logs were on");
     assert_clean("stderr", &stderr);
