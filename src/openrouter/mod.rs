@@ -112,7 +112,7 @@ impl Client {
         Ok(builder.bearer_auth(key.expose_secret()))
     }
 
-    /// `GET /models`: the public catalog (no key needed).
+    /// `GET /models`: the public catalog (no key needed), with the key masked if it echoes it.
     pub async fn list_models(&self, timeout: Duration) -> Result<ModelsResponse, Error> {
         let fetch = async {
             let response = send(self.http().get(self.url("/models")).timeout(timeout)).await?;
@@ -122,9 +122,20 @@ impl Client {
                 oversized("GET /models", MAX_CATALOG_BODY),
             )
             .await?;
+            let body = self.redacted_json(body);
             serde_json::from_slice(&body).map_err(Error::decode)
         };
         fetch.await.map_err(|e| e.redacted(self.key_text()))
+    }
+
+    /// A JSON body with the key masked wherever it is written, even escaped: the mask holds no
+    /// quote or backslash, so the JSON stays valid and no parsed string can carry the key.
+    fn redacted_json(&self, body: Vec<u8>) -> Vec<u8> {
+        match (self.key_text(), String::from_utf8(body)) {
+            (Some(key), Ok(text)) if !key.is_empty() => redact::redact(&text, key).into_bytes(),
+            (_, Ok(text)) => text.into_bytes(),
+            (_, Err(not_utf8)) => not_utf8.into_bytes(),
+        }
     }
 
     /// `GET /key`: the key's limit and usage.

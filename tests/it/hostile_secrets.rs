@@ -1,7 +1,8 @@
 //! The API key never leaves the process, however upstream echoes it: in any string field of an
 //! answer (plain JSON or streamed, split across chunks), straddling the cut of an error message,
-//! percent-encoded or JSON-escaped. It appears in no tool result (text or structuredContent), no
-//! stderr line at `RUST_LOG=trace`, no `/metrics` line and no row or byte of the SQLite file.
+//! percent-encoded or JSON-escaped, or in the catalog. It appears in no tool result (text or
+//! structuredContent), no progress notification, no stderr line at `RUST_LOG=trace`, no
+//! `/metrics` line and no row or byte of the SQLite file (nor any other file in the data dir).
 
 // The http.rs helpers, which keeps its own copy private; this file uses a part of them.
 #[path = "support/http_server.rs"]
@@ -110,8 +111,24 @@ fn midstream_echo() -> String {
     format!("data: {content}\n\ndata: {failure}\n\ndata: [DONE]\n\n")
 }
 
+/// The fixture catalog with the key in model names and modalities, plain and escaped.
+fn echoing_catalog() -> Value {
+    let mut catalog = crate::support::catalog_fixture();
+    let models = catalog["data"].as_array_mut().unwrap();
+    models[0]["name"] = json!(format!("Echo {TEST_KEY}"));
+    models[1]["name"] = json!(format!("Encoded {}", percent(TEST_KEY, true)));
+    models[2]["architecture"]["input_modalities"] = json!(["text", TEST_KEY]);
+    catalog
+}
+
 async fn echoing_fake() -> FakeOpenRouter {
     let fake = FakeOpenRouter::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(echoing_catalog()))
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
     chat_for(STREAMED)
         .respond_with(
             ResponseTemplate::new(200)
@@ -145,7 +162,7 @@ async fn echoing_fake() -> FakeOpenRouter {
     fake
 }
 
-/// Every call the tests make: each echoing model alone, then side by side.
+/// Every call the tests make: each echoing model alone, the catalog, then side by side.
 fn calls() -> Vec<(&'static str, Value)> {
     let mut calls: Vec<(&str, Value)> = [STREAMED, PLAIN, CUT, MIDSTREAM, ENCODED]
         .into_iter()
@@ -156,6 +173,7 @@ fn calls() -> Vec<(&'static str, Value)> {
             )
         })
         .collect();
+    calls.push(("list_models", json!({"limit": 50})));
     calls.push((
         "compare_models",
         json!({"prompt": "side by side", "models": [STREAMED, PLAIN, CUT, ENCODED]}),
@@ -267,6 +285,8 @@ async fn over_stdio_the_key_reaches_no_output_log_or_store() {
         results.push(result);
     }
     assert_answers_masked(&results[0], &results[1]);
+    let catalog = results[5].to_string();
+    assert!(catalog.contains("Echo [redacted]"), "{catalog:.400}");
     let cut = results[2]["content"][0]["text"]
         .as_str()
         .unwrap_or_default();
