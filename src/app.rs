@@ -41,7 +41,8 @@ impl App {
             config.api_key.clone(),
             CONNECT_TIMEOUT,
             config.stall_timeout,
-        );
+        )
+        .with_max_answer_bytes(config.max_answer_bytes);
         let catalog = Catalog::new(
             client.clone(),
             config.catalog_path(),

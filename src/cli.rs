@@ -86,6 +86,9 @@ pub struct Settings {
     /// Comma-separated model ids or globs that may be used (`anthropic/*`, `*:free`) [default: all]
     #[arg(long, env = "SWITCHBOARD_ALLOWED_MODELS", global = true)]
     pub allowed_models: Option<String>,
+    /// Largest answer accepted from upstream, in bytes of text (or with KiB/MiB); a larger one fails that attempt [default: 4MiB]
+    #[arg(long, env = "SWITCHBOARD_MAX_ANSWER_BYTES", global = true)]
+    pub max_answer_bytes: Option<String>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -115,6 +118,7 @@ impl Settings {
             budget_period: self.budget_period.or(file.budget_period),
             max_price: self.max_price.or(file.max_price),
             allowed_models: self.allowed_models.or(file.allowed_models),
+            max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
             http: self.http.or(file.http),
         }
     }

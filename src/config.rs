@@ -57,6 +57,8 @@ pub struct Config {
     pub budget_period: Period,
     pub max_price: Option<f64>,
     pub allowed_models: Vec<String>,
+    /// Largest upstream answer accepted, in bytes of text.
+    pub max_answer_bytes: usize,
     pub http: HttpConfig,
 }
 
@@ -112,6 +114,10 @@ impl Config {
             budget_period: parse_period(s.budget_period.as_deref().unwrap_or("day"))?,
             max_price: usd("SWITCHBOARD_MAX_PRICE", s.max_price)?,
             allowed_models: split_list(s.allowed_models.as_deref().unwrap_or("")),
+            max_answer_bytes: parse_size(
+                "SWITCHBOARD_MAX_ANSWER_BYTES",
+                s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
+            )?,
             http,
         })
     }

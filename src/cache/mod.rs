@@ -14,6 +14,9 @@ use std::time::Duration;
 /// Upper bound on what the cache holds, in bytes of answer text (plus a fixed overhead per entry).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD: u32 = 512;
+/// Largest answer stored, in bytes of text (the client refuses larger ones unless
+/// `SWITCHBOARD_MAX_ANSWER_BYTES` allows them).
+const MAX_ENTRY_BYTES: usize = 16 * 1024 * 1024;
 
 /// How one call uses the cache (the `cache` tool argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -154,6 +157,10 @@ impl ResponseCache {
             .inspect_err(|e| tracing::warn!(error = %e, "cache read failed"))
             .ok()??;
         let completion: Completion = serde_json::from_str(&completion).ok()?;
+        // A row written by an older build may hold what is no longer stored.
+        if !is_cacheable(&completion) {
+            return None;
+        }
         let answer = Arc::new(CachedAnswer {
             model,
             completion,
@@ -163,7 +170,8 @@ impl ResponseCache {
         Some(answer)
     }
 
-    /// Stores only complete answers: not truncated (`length`), not empty.
+    /// Stores only complete answers: not truncated (`length`), not cut by a content filter, not
+    /// empty, not over the answer limit.
     pub async fn put(&self, key: String, model: &str, completion: &Completion) {
         let Some(memory) = &self.memory else { return };
         if !is_cacheable(completion) {
@@ -189,7 +197,10 @@ impl ResponseCache {
 }
 
 fn is_cacheable(completion: &Completion) -> bool {
-    completion.finish_reason != "length" && !completion.text.trim().is_empty()
+    completion.finish_reason != "length"
+        && !completion.is_filtered()
+        && !completion.text.trim().is_empty()
+        && completion.text.len() <= MAX_ENTRY_BYTES
 }
 
 #[cfg(test)]
@@ -246,12 +257,20 @@ mod tests {
             .put("empty".into(), "a/b", &completion(" ", "stop"))
             .await;
         cache
+            .put(
+                "filtered".into(),
+                "a/b",
+                &completion("partial", "content_filter"),
+            )
+            .await;
+        cache
             .put("good".into(), "a/b", &completion("whole", "stop"))
             .await;
         assert!(cache.get("truncated").await.is_none());
         assert!(cache.get("empty").await.is_none());
+        assert!(cache.get("filtered").await.is_none());
         assert_eq!(cache.get("good").await.unwrap().completion.text, "whole");
-        assert_eq!(cache.counts(), (1, 2));
+        assert_eq!(cache.counts(), (1, 3));
     }
 
     #[tokio::test]

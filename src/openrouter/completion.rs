@@ -1,8 +1,13 @@
 //! A finished completion, and the accumulator that builds one from streamed chunks (or from one
-//! non-streamed body). A stream that fails or ends early is an error, never a short answer.
+//! non-streamed body). A stream that fails or ends early, an empty answer and an answer over the
+//! size limit are errors, never answers.
 
 use super::error::Error;
+use super::redact::redact;
 use super::types::{ChatChunk, Usage};
+
+/// The largest answer accepted by default, in bytes of UTF-8 text (`SWITCHBOARD_MAX_ANSWER_BYTES`).
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// One complete answer from one model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17,19 +22,33 @@ pub struct Completion {
 }
 
 impl Completion {
-    /// Replaces `key` if the answer echoes it, so it can reach no tool output or log.
+    /// Masks `key` (in any written form) in every string upstream sent, so it can reach no tool
+    /// output, log or cache row. The text is redacted whole, so a key split across stream chunks
+    /// is caught too.
     pub fn redacted(mut self, key: Option<&str>) -> Completion {
-        if let Some(key) = key.filter(|k| !k.is_empty() && self.text.contains(k)) {
-            self.text = self.text.replace(key, "[redacted]");
-        }
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return self;
+        };
+        let scrub = |text: &mut String| *text = redact(text, key);
+        scrub(&mut self.text);
+        scrub(&mut self.finish_reason);
+        let fields = [&mut self.model, &mut self.provider, &mut self.generation_id];
+        fields.into_iter().flatten().for_each(scrub);
         self
+    }
+
+    /// Whether the provider's content filter cut the answer: it is returned, never cached.
+    pub fn is_filtered(&self) -> bool {
+        self.finish_reason == "content_filter"
     }
 }
 
-/// Folds chunks into a [`Completion`].
-#[derive(Debug, Default)]
+/// Folds chunks into a [`Completion`], keeping count of the text as it grows (O(1) per read).
+#[derive(Debug)]
 pub struct Accumulator {
     text: String,
+    chars: usize,
+    max_bytes: usize,
     model: Option<String>,
     provider: Option<String>,
     id: Option<String>,
@@ -38,10 +57,31 @@ pub struct Accumulator {
     done: bool,
 }
 
+impl Default for Accumulator {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_ANSWER_BYTES)
+    }
+}
+
 impl Accumulator {
+    /// An accumulator that fails once the answer text passes `max_bytes`.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            text: String::new(),
+            chars: 0,
+            max_bytes,
+            model: None,
+            provider: None,
+            id: None,
+            finish_reason: None,
+            usage: None,
+            done: false,
+        }
+    }
+
     /// Characters of answer text received so far.
     pub fn chars(&self) -> usize {
-        self.text.chars().count()
+        self.chars
     }
 
     /// Whether `[DONE]` has arrived.
@@ -56,7 +96,7 @@ impl Accumulator {
             return Ok(());
         }
         let chunk: ChatChunk = serde_json::from_str(data)
-            .map_err(|e| Error::Decode(format!("bad stream chunk: {e}")))?;
+            .map_err(|e| Error::decode(format!("bad stream chunk: {e}")))?;
         self.push_chunk(chunk)
     }
 
@@ -67,8 +107,8 @@ impl Accumulator {
                 code: error
                     .code
                     .map(|c| c.to_string().trim_matches('"').to_string()),
-                message: super::error::truncate(error.message.as_deref().unwrap_or("stream error")),
-                received_chars: self.chars(),
+                message: error.message.unwrap_or_else(|| "stream error".into()),
+                received_chars: self.chars,
             });
         }
         self.id = self.id.take().or(chunk.id);
@@ -79,11 +119,20 @@ impl Accumulator {
         }
         for choice in chunk.choices {
             let content = choice.delta.or(choice.message).and_then(|c| c.content);
-            self.text.push_str(content.as_deref().unwrap_or_default());
+            self.push_text(content.as_deref().unwrap_or_default())?;
             if choice.finish_reason.is_some() {
                 self.finish_reason = choice.finish_reason;
             }
         }
+        Ok(())
+    }
+
+    fn push_text(&mut self, piece: &str) -> Result<(), Error> {
+        if self.text.len() + piece.len() > self.max_bytes {
+            return Err(too_large(self.max_bytes));
+        }
+        self.text.push_str(piece);
+        self.chars += piece.chars().count();
         Ok(())
     }
 
@@ -93,15 +142,21 @@ impl Accumulator {
             return Err(Error::MidStream {
                 code: None,
                 message: "the stream ended before the answer was complete".into(),
-                received_chars: self.text.chars().count(),
+                received_chars: self.chars,
             });
         };
         if finish_reason == "error" {
             return Err(Error::MidStream {
                 code: None,
                 message: "the provider ended the answer with an error".into(),
-                received_chars: self.text.chars().count(),
+                received_chars: self.chars,
             });
+        }
+        if self.text.trim().is_empty() {
+            return Err(Error::bad_answer(format!(
+                "empty answer: the model sent no text (finish_reason `{finish_reason}`); \
+                 if it reasons, raise max_tokens, else try another model"
+            )));
         }
         Ok(Completion {
             text: self.text,
@@ -112,6 +167,14 @@ impl Accumulator {
             usage: self.usage.unwrap_or_default(),
         })
     }
+}
+
+/// The error for an answer over the limit; it names the setting and the fix.
+pub fn too_large(max_bytes: usize) -> Error {
+    Error::bad_answer(format!(
+        "answer too large: over SWITCHBOARD_MAX_ANSWER_BYTES ({max_bytes} bytes); \
+         ask for a shorter answer (lower max_tokens) or raise SWITCHBOARD_MAX_ANSWER_BYTES"
+    ))
 }
 
 #[cfg(test)]
@@ -164,6 +227,53 @@ mod tests {
             err.to_string(),
             "stream failed after 7 characters: Token limit reached"
         );
+    }
+
+    #[test]
+    fn an_empty_answer_is_an_error() {
+        let mut acc = Accumulator::default();
+        acc.push_event(r#"{"choices":[{"delta":{"content":""},"finish_reason":"stop"}]}"#)
+            .unwrap();
+        let err = acc.finish().unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{err:?}");
+        assert!(err.to_string().starts_with("empty answer"), "{err}");
+    }
+
+    #[test]
+    fn an_answer_over_the_limit_is_an_error_naming_it() {
+        let mut acc = Accumulator::new(10);
+        acc.push_event(r#"{"choices":[{"delta":{"content":"ünïcode"}}]}"#)
+            .unwrap();
+        assert_eq!(acc.chars(), 7);
+        let err = acc
+            .push_event(r#"{"choices":[{"delta":{"content":"ab"}}]}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("SWITCHBOARD_MAX_ANSWER_BYTES (10 bytes)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redacts_every_field_and_a_key_split_across_chunks() {
+        let key = "sk-or-v1-abcdef0123456789";
+        let mut acc = Accumulator::default();
+        let (head, tail) = key.split_at(12);
+        for piece in [format!("key {head}"), format!("{tail} end")] {
+            let chunk = serde_json::json!({"id": key, "model": key, "provider": key,
+                "choices": [{"delta": {"content": piece}, "finish_reason": null}]});
+            acc.push_event(&chunk.to_string()).unwrap();
+        }
+        acc.push_event(&format!(
+            r#"{{"choices":[{{"delta":{{}},"finish_reason":"{key}"}}]}}"#
+        ))
+        .unwrap();
+        let done = acc.finish().unwrap().redacted(Some(key));
+        assert_eq!(done.text, "key [redacted] end");
+        let fields = [done.model, done.provider, done.generation_id];
+        assert!(fields.iter().all(|f| f.as_deref() == Some("[redacted]")));
+        assert_eq!(done.finish_reason, "[redacted]");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The client's error type: it keeps the HTTP status and the parsed error body so the router can
 //! classify every outcome, and it never carries the API key.
 
+use super::redact::redact;
 use super::types::ApiErrorBody;
 use std::time::Duration;
 
@@ -33,8 +34,10 @@ pub enum Error {
         message: String,
         received_chars: usize,
     },
-    /// A 200 whose body could not be read as a completion.
-    #[error("unreadable response: {0}")]
+    /// A 200 that is no usable answer: a body that cannot be read as a completion, an empty
+    /// answer, or one over the size limit. The next model is tried. Build it with
+    /// [`Error::decode`] or [`Error::bad_answer`].
+    #[error("{0}")]
     Decode(String),
 }
 
@@ -65,6 +68,16 @@ impl Error {
         }
     }
 
+    /// A body that could not be read as a completion.
+    pub(crate) fn decode(detail: impl std::fmt::Display) -> Error {
+        Error::Decode(format!("unreadable response: {detail}"))
+    }
+
+    /// A readable answer that must not count as one (empty, or too large).
+    pub(crate) fn bad_answer(reason: impl Into<String>) -> Error {
+        Error::Decode(reason.into())
+    }
+
     pub(crate) fn transport(err: reqwest::Error) -> Error {
         let kind = if err.is_timeout() {
             TransportKind::Timeout
@@ -79,13 +92,16 @@ impl Error {
         }
     }
 
-    /// Replaces `key` wherever upstream text might have echoed it. Every error leaving the client
-    /// passes through here, so no log line or tool output downstream can carry the key.
+    /// Replaces `key` wherever upstream text might have echoed it (in any written form), then cuts
+    /// each text to [`MAX_MESSAGE_CHARS`]: cutting first could leave part of the key behind. Every
+    /// error leaving the client passes through here, so no log line or tool output downstream can
+    /// carry the key.
     pub(crate) fn redacted(self, key: Option<&str>) -> Error {
-        let Some(key) = key.filter(|k| !k.is_empty()) else {
-            return self;
+        let key = key.filter(|k| !k.is_empty());
+        let scrub = |text: String| match key {
+            Some(key) => truncate(&redact(&text, key)),
+            None => truncate(&text),
         };
-        let scrub = |text: String| text.replace(key, "[redacted]");
         match self {
             Error::Transport { kind, detail } => Error::Transport {
                 kind,
@@ -99,7 +115,7 @@ impl Error {
             } => Error::Api {
                 status,
                 message: scrub(message),
-                error_type,
+                error_type: error_type.map(scrub),
                 retry_after,
             },
             Error::MidStream {
@@ -107,7 +123,7 @@ impl Error {
                 message,
                 received_chars,
             } => Error::MidStream {
-                code,
+                code: code.map(scrub),
                 message: scrub(message),
                 received_chars,
             },
@@ -135,7 +151,7 @@ impl Error {
         };
         Error::Api {
             status,
-            message: truncate(&message),
+            message,
             error_type,
             retry_after,
         }
@@ -148,7 +164,7 @@ fn provider_message(metadata: Option<&serde_json::Value>) -> Option<String> {
     Some(raw.to_string())
 }
 
-/// A reqwest error's chain as one line.
+/// A reqwest error's chain as one line (cut later, by [`Error::redacted`]).
 fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
@@ -157,7 +173,7 @@ fn describe(err: &reqwest::Error) -> String {
         text.push_str(&inner.to_string());
         source = inner.source();
     }
-    truncate(&text)
+    text
 }
 
 /// Cuts a message to [`MAX_MESSAGE_CHARS`] characters.
@@ -215,6 +231,36 @@ mod tests {
         assert_eq!(
             err.redacted(Some("sk-or-v1-abc")).to_string(),
             "HTTP 400: bad key [redacted]"
+        );
+    }
+
+    #[test]
+    fn redacts_before_cutting_so_no_key_prefix_survives() {
+        let key = "sk-or-v1-abcdef0123456789";
+        let message = format!("{}{key} and more", "x".repeat(MAX_MESSAGE_CHARS - 10));
+        let body = serde_json::json!({"error": {"message": message}}).to_string();
+        let err = Error::from_response(400, &body, None).redacted(Some(key));
+        let text = err.to_string();
+        assert!(!text.contains(&key[..6]), "{text}");
+        assert!(text.chars().count() <= MAX_MESSAGE_CHARS + "HTTP 400: …".len());
+    }
+
+    #[test]
+    fn redacts_every_field_even_percent_encoded() {
+        let key = "sk-or-v1-abcdef0123456789";
+        let encoded: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let err = Error::MidStream {
+            code: Some(key.into()),
+            message: format!("see ?k={encoded}"),
+            received_chars: 0,
+        }
+        .redacted(Some(key));
+        let Error::MidStream { code, message, .. } = err else {
+            panic!("still a mid-stream error")
+        };
+        assert_eq!(
+            (code.as_deref(), message.as_str()),
+            (Some("[redacted]"), "see ?k=[redacted]")
         );
     }
 

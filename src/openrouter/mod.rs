@@ -3,10 +3,11 @@
 
 pub mod completion;
 pub mod error;
+pub mod redact;
 pub mod sse;
 pub mod types;
 
-pub use completion::{Accumulator, Completion};
+pub use completion::{Accumulator, Completion, DEFAULT_MAX_ANSWER_BYTES};
 pub use error::Error;
 
 use futures_util::StreamExt;
@@ -15,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sse::SseDecoder;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::time::Instant;
 use types::{ChatChunk, ChatRequest, KeyInfo, KeyResponse, ModelsResponse};
 
 /// Attribution headers OpenRouter uses to credit the app.
@@ -22,6 +24,14 @@ const REFERER: &str = "https://github.com/openrouter-switchboard/openrouter-swit
 const TITLE: &str = "openrouter-switchboard";
 /// Upper bound on an error body we read, in bytes.
 const MAX_ERROR_BODY: usize = 16 * 1024;
+/// Upper bound on the `GET /models` body (the real catalog is about 1 MB).
+const MAX_CATALOG_BODY: usize = 64 * 1024 * 1024;
+/// Upper bound on the `GET /key` body.
+const MAX_KEY_BODY: usize = 64 * 1024;
+/// Slack over the answer limit allowed for the JSON around the text of one body or one event.
+const ENVELOPE_SLACK: usize = 64 * 1024;
+/// Streamed progress is reported at most this often (the MCP side throttles further).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// A cheap-to-clone handle on the shared client.
 #[derive(Clone, Debug)]
@@ -36,6 +46,7 @@ struct Inner {
     key: Option<SecretString>,
     connect_timeout: Duration,
     stall_timeout: Duration,
+    max_answer_bytes: usize,
 }
 
 impl Client {
@@ -53,10 +64,20 @@ impl Client {
             key,
             connect_timeout,
             stall_timeout,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         };
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Answers longer than `bytes` of text fail (`SWITCHBOARD_MAX_ANSWER_BYTES`). Call before the
+    /// handle is cloned.
+    pub fn with_max_answer_bytes(mut self, bytes: usize) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.max_answer_bytes = bytes.max(1);
+        }
+        self
     }
 
     pub fn has_key(&self) -> bool {
@@ -91,16 +112,30 @@ impl Client {
         Ok(builder.bearer_auth(key.expose_secret()))
     }
 
-    /// `GET /models`: the public catalog (no key needed).
+    /// `GET /models`: the public catalog (no key needed), with the key masked if it echoes it.
     pub async fn list_models(&self, timeout: Duration) -> Result<ModelsResponse, Error> {
         let fetch = async {
             let response = send(self.http().get(self.url("/models")).timeout(timeout)).await?;
-            response
-                .json()
-                .await
-                .map_err(|e| Error::Decode(e.to_string()))
+            let body = read_capped(
+                response,
+                MAX_CATALOG_BODY,
+                oversized("GET /models", MAX_CATALOG_BODY),
+            )
+            .await?;
+            let body = self.redacted_json(body);
+            serde_json::from_slice(&body).map_err(Error::decode)
         };
         fetch.await.map_err(|e| e.redacted(self.key_text()))
+    }
+
+    /// A JSON body with the key masked wherever it is written, even escaped: the mask holds no
+    /// quote or backslash, so the JSON stays valid and no parsed string can carry the key.
+    fn redacted_json(&self, body: Vec<u8>) -> Vec<u8> {
+        match (self.key_text(), String::from_utf8(body)) {
+            (Some(key), Ok(text)) if !key.is_empty() => redact::redact(&text, key).into_bytes(),
+            (_, Ok(text)) => text.into_bytes(),
+            (_, Err(not_utf8)) => not_utf8.into_bytes(),
+        }
     }
 
     /// `GET /key`: the key's limit and usage.
@@ -108,18 +143,18 @@ impl Client {
         let fetch = async {
             let response =
                 send(self.authorized(self.http().get(self.url("/key")).timeout(timeout))?).await?;
-            let body: KeyResponse = response
-                .json()
-                .await
-                .map_err(|e| Error::Decode(e.to_string()))?;
+            let body =
+                read_capped(response, MAX_KEY_BODY, oversized("GET /key", MAX_KEY_BODY)).await?;
+            let body: KeyResponse = serde_json::from_slice(&body).map_err(Error::decode)?;
             Ok(body.data)
         };
         fetch.await.map_err(|e: Error| e.redacted(self.key_text()))
     }
 
     /// `POST /chat/completions`. Reads an SSE stream when the server sends one (always, when
-    /// `request.stream` is set and the server honours it), else one JSON body. `on_progress` is
-    /// called as streamed text arrives.
+    /// `request.stream` is set and the server honours it), else one JSON body, either way at most
+    /// the answer limit. `on_progress` is called as streamed text arrives, at most every 100 ms.
+    /// Every string of the answer or error is redacted.
     pub async fn chat(
         &self,
         request: &ChatRequest,
@@ -147,10 +182,11 @@ impl Client {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
+        let limit = self.inner.max_answer_bytes;
         if is_stream {
-            read_stream(response, stall, on_progress).await
+            read_stream(response, stall, limit, on_progress).await
         } else {
-            tokio::time::timeout(stall, read_body(response))
+            tokio::time::timeout(stall, read_body(response, limit))
                 .await
                 .map_err(|_| stalled(stall, 0))?
         }
@@ -199,14 +235,53 @@ async fn read_limited(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-async fn read_body(response: reqwest::Response) -> Result<Completion, Error> {
-    let chunk: ChatChunk = response
-        .json()
-        .await
-        .map_err(|e| Error::Decode(e.to_string()))?;
-    let mut acc = Accumulator::default();
+/// How many bytes of JSON may carry an answer of `limit` bytes of text.
+fn envelope(limit: usize) -> usize {
+    limit.saturating_mul(2).saturating_add(ENVELOPE_SLACK)
+}
+
+/// A whole body, read in chunks and refused with `over()` as soon as it passes `cap` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+    over: impl FnOnce() -> Error,
+) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(lost(0))? {
+        if body.len() + chunk.len() > cap {
+            return Err(over());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The error for a `GET` body over `cap` bytes.
+fn oversized(what: &'static str, cap: usize) -> impl FnOnce() -> Error {
+    move || {
+        Error::bad_answer(format!(
+            "the {what} response is over {cap} bytes; check OPENROUTER_BASE_URL"
+        ))
+    }
+}
+
+/// One JSON body, refused as soon as it passes the answer's envelope.
+async fn read_body(response: reqwest::Response, limit: usize) -> Result<Completion, Error> {
+    let body = read_capped(response, envelope(limit), || completion::too_large(limit)).await?;
+    let chunk: ChatChunk = serde_json::from_slice(&body).map_err(Error::decode)?;
+    drop(body);
+    let mut acc = Accumulator::new(limit);
     acc.push_chunk(chunk)?;
     acc.finish()
+}
+
+/// The error for a connection that failed while the body was being read.
+fn lost(received_chars: usize) -> impl FnOnce(reqwest::Error) -> Error {
+    move |e| Error::MidStream {
+        code: None,
+        message: format!("connection lost: {e}"),
+        received_chars,
+    }
 }
 
 /// The error for an upstream that went silent for longer than the stall timeout.
@@ -229,28 +304,36 @@ fn stalled(stall: Duration, received_chars: usize) -> Error {
     }
 }
 
+/// Reads the stream until `[DONE]`, refusing an answer (or one event) past the limit. Each read
+/// costs time in its own size only; progress is reported at most every [`PROGRESS_EVERY`].
 async fn read_stream(
     response: reqwest::Response,
     stall: Duration,
+    limit: usize,
     on_progress: &mut (dyn FnMut(&Accumulator) + Send),
 ) -> Result<Completion, Error> {
-    let mut decoder = SseDecoder::default();
-    let mut acc = Accumulator::default();
+    let mut decoder = SseDecoder::new(envelope(limit));
+    let mut acc = Accumulator::new(limit);
     let mut body = response.bytes_stream();
+    let mut reported: Option<(Instant, usize)> = None;
     while !acc.is_done() {
         let next = tokio::time::timeout(stall, body.next())
             .await
             .map_err(|_| stalled(stall, acc.chars()))?;
         let Some(bytes) = next else { break };
-        let bytes = bytes.map_err(|e| Error::MidStream {
-            code: None,
-            message: format!("connection lost: {}", error::truncate(&e.to_string())),
-            received_chars: acc.chars(),
-        })?;
-        for event in decoder.feed(&bytes) {
+        let bytes = bytes.map_err(lost(acc.chars()))?;
+        let events = decoder
+            .feed(&bytes)
+            .map_err(|_| completion::too_large(limit))?;
+        for event in events {
             acc.push_event(&event)?;
         }
-        on_progress(&acc);
+        let due = reported
+            .is_none_or(|(at, chars)| chars != acc.chars() && at.elapsed() >= PROGRESS_EVERY);
+        if due {
+            on_progress(&acc);
+            reported = Some((Instant::now(), acc.chars()));
+        }
     }
     if let Some(event) = decoder.finish() {
         acc.push_event(&event)?;

@@ -10,6 +10,8 @@ mod compare_models;
 mod errors_hostile;
 mod estimate_cost;
 mod faults;
+mod hostile_answers;
+mod hostile_secrets;
 mod http;
 mod list_models;
 mod malformed_args;

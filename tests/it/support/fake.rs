@@ -121,3 +121,149 @@ pub fn sse_midstream_error(model: &str) -> String {
         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]});
     format!(": OPENROUTER PROCESSING\n\ndata: {content}\n\ndata: {failure}\n\ndata: [DONE]\n\n")
 }
+
+/// A raw-TCP fake for answers too large to hold in memory: `stream_model` streams `text_bytes` of
+/// text as SSE, every other model sends it as one JSON body. The text is generated as it is
+/// written, and writing stops as soon as the client hangs up.
+pub struct BigUpstream {
+    pub base_url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl BigUpstream {
+    pub async fn start(stream_model: &str, text_bytes: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (log, streamed) = (requests.clone(), stream_model.to_string());
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (log, streamed) = (log.clone(), streamed.clone());
+                tokio::spawn(big::serve(socket, streamed, text_bytes, log));
+            }
+        });
+        Self { base_url, requests }
+    }
+
+    /// Chat requests received for `model`.
+    pub fn requests(&self, model: &str) -> usize {
+        let log = self.requests.lock().unwrap();
+        log.iter().filter(|m| *m == model).count()
+    }
+}
+
+mod big {
+    use serde_json::{Value, json};
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const PIECE: usize = 64 * 1024;
+
+    pub async fn serve(
+        mut socket: TcpStream,
+        streamed: String,
+        text_bytes: usize,
+        log: Arc<Mutex<Vec<String>>>,
+    ) {
+        let Some((head, body)) = read_request(&mut socket).await else {
+            return;
+        };
+        if head.starts_with("GET") {
+            let catalog = crate::support::catalog_fixture().to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{catalog}",
+                catalog.len()
+            );
+            let _ = socket.write_all(reply.as_bytes()).await;
+            return;
+        }
+        let model = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|b| b["model"].as_str().map(str::to_string));
+        let model = model.unwrap_or_default();
+        log.lock().unwrap().push(model.clone());
+        let _ = if model == streamed {
+            write_stream(&mut socket, &model, text_bytes).await
+        } else {
+            write_json(&mut socket, &model, text_bytes).await
+        };
+    }
+
+    async fn write_stream(
+        socket: &mut TcpStream,
+        model: &str,
+        text_bytes: usize,
+    ) -> std::io::Result<()> {
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+        socket.write_all(head.as_bytes()).await?;
+        let piece = "a".repeat(PIECE);
+        let mut sent = 0;
+        while sent < text_bytes {
+            let chunk = json!({"id": "gen-big", "model": model,
+                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]});
+            socket
+                .write_all(format!("data: {chunk}\n\n").as_bytes())
+                .await?;
+            sent += PIECE;
+        }
+        let last = json!({"id": "gen-big", "model": model,
+            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14, "cost": 0.001}});
+        socket
+            .write_all(format!("data: {last}\n\ndata: [DONE]\n\n").as_bytes())
+            .await
+    }
+
+    async fn write_json(
+        socket: &mut TcpStream,
+        model: &str,
+        text_bytes: usize,
+    ) -> std::io::Result<()> {
+        let prefix = format!(
+            r#"{{"id":"gen-big","model":"{model}","choices":[{{"index":0,"message":{{"role":"assistant","content":""#
+        );
+        let suffix = r#""},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14,"cost":0.001}}"#;
+        let length = prefix.len() + text_bytes + suffix.len();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{prefix}"
+        );
+        socket.write_all(head.as_bytes()).await?;
+        let piece = vec![b'a'; PIECE];
+        let mut left = text_bytes;
+        while left > 0 {
+            let n = left.min(PIECE);
+            socket.write_all(&piece[..n]).await?;
+            left -= n;
+        }
+        socket.write_all(suffix.as_bytes()).await
+    }
+
+    async fn read_request(socket: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let end = loop {
+            let n = socket.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+            buffer.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..end]).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let lower = l.to_ascii_lowercase();
+                lower
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        while buffer.len() < end + length {
+            let n = socket.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        Some((head, buffer[end..].to_vec()))
+    }
+}
