@@ -94,7 +94,7 @@ impl Switchboard {
         let mut on_text = |model: &str, acc: &crate::openrouter::Accumulator| {
             reporter.update(format!("{model}: {} characters received", acc.chars()));
         };
-        let run = ask_model::run(&self.app, args, &mut on_text);
+        let run = within(&self.app, ask_model::run(&self.app, args, &mut on_text));
         let result = cancellable(run, cancel).await;
         if let Ok(out) = &result {
             logging::report_attempts(&self.log_level, &meta, &peer, "ask_model", &out.attempts)
@@ -116,7 +116,7 @@ impl Switchboard {
         let on_done = |done: usize, total: usize| {
             reporter.update(format!("{done} of {total} models finished"))
         };
-        let run = compare_models::run(&self.app, args, &on_done);
+        let run = within(&self.app, compare_models::run(&self.app, args, &on_done));
         self.finish(cancellable(run, cancel).await)
     }
 
@@ -126,7 +126,7 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(list_models::run(&self.app, args).await)
+        self.finish(within(&self.app, list_models::run(&self.app, args)).await)
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
@@ -135,7 +135,7 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(estimate_cost::run(&self.app, args).await)
+        self.finish(within(&self.app, estimate_cost::run(&self.app, args)).await)
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
@@ -154,6 +154,11 @@ impl Switchboard {
             text
         })
     }
+}
+
+/// Runs one tool call under the whole-call deadline (`SWITCHBOARD_TIMEOUT`, catalog fetch included).
+fn within<'a, T>(app: &App, work: impl Future<Output = T> + 'a) -> impl Future<Output = T> + 'a {
+    crate::router::deadline::within(app.config.timeout, work)
 }
 
 /// Runs `work` until it finishes or the caller cancels; cancelling drops the upstream request.

@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod compare_models;
 mod estimate_cost;
+mod fault_matrix;
 mod faults;
 mod http;
 mod list_models;
