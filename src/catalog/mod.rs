@@ -115,7 +115,12 @@ impl Catalog {
     fn store(&self, snapshot: Arc<Snapshot>, fresh_for: Duration) -> Arc<Snapshot> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.current = Some(snapshot.clone());
-        state.fresh_until = Some(Instant::now() + fresh_for);
+        // A TTL too long for the clock never expires.
+        state.fresh_until = Some(
+            Instant::now()
+                .checked_add(fresh_for)
+                .unwrap_or_else(far_future),
+        );
         snapshot
     }
 
@@ -196,6 +201,13 @@ fn write_atomically(path: &std::path::Path, saved: &SavedCatalog) -> std::io::Re
     temporary.write_all(&body)?;
     temporary.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// An instant no TTL reaches: a century from now.
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600))
+        .unwrap_or(now)
 }
 
 /// The embedded table of popular models.
