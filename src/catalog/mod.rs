@@ -21,6 +21,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const EMBEDDED: &str = include_str!("embedded.json");
 /// How long to wait before trying the live catalog again after it failed.
 const LIVE_RETRY: Duration = Duration::from_secs(60);
+/// Inside a tool call, the live fetch may take this fraction (1/N) of the call's remaining time.
+const CALL_SHARE: u32 = 4;
 
 /// The file format of the saved catalog (and of the embedded table).
 #[derive(Serialize, Deserialize)]
@@ -67,16 +69,39 @@ impl Catalog {
     }
 
     /// The catalog to use now: the in-memory one while fresh, else a live fetch, else the saved
-    /// copy, else the embedded table. Concurrent callers share one refresh.
+    /// copy, else the embedded table. Concurrent callers share one refresh. Inside a tool call
+    /// the wait for a live fetch takes at most a quarter of the call's remaining time (see
+    /// [`crate::router::deadline`]); past that the last known catalog is used and the server
+    /// keeps serving.
     pub async fn snapshot(&self) -> Arc<Snapshot> {
         if let Some(fresh) = self.fresh() {
             return fresh;
         }
-        let _one_refresh = self.refresh.lock().await;
-        if let Some(fresh) = self.fresh() {
-            return fresh;
+        let limit = self.wait_limit();
+        let refreshed = tokio::time::timeout(limit, async {
+            let _one_refresh = self.refresh.lock().await;
+            match self.fresh() {
+                Some(fresh) => fresh,
+                None => self.refresh_now().await,
+            }
+        })
+        .await;
+        match refreshed {
+            Ok(snapshot) => snapshot,
+            Err(_) => {
+                let waited = humantime::format_duration(limit);
+                let reason = format!("GET /models did not answer within {waited}");
+                self.fall_back(&reason).await
+            }
         }
-        self.refresh_now().await
+    }
+
+    /// How long this caller may wait for a live fetch.
+    fn wait_limit(&self) -> Duration {
+        match crate::router::deadline::remaining() {
+            Some(left) => self.fetch_timeout.min(left / CALL_SHARE),
+            None => self.fetch_timeout,
+        }
     }
 
     fn fresh(&self) -> Option<Arc<Snapshot>> {
@@ -90,7 +115,12 @@ impl Catalog {
     fn store(&self, snapshot: Arc<Snapshot>, fresh_for: Duration) -> Arc<Snapshot> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.current = Some(snapshot.clone());
-        state.fresh_until = Some(Instant::now() + fresh_for);
+        // A TTL too long for the clock never expires.
+        state.fresh_until = Some(
+            Instant::now()
+                .checked_add(fresh_for)
+                .unwrap_or_else(far_future),
+        );
         snapshot
     }
 
@@ -103,21 +133,28 @@ impl Catalog {
                 tracing::debug!(models = snapshot.models.len(), "catalog fetched live");
                 self.store(Arc::new(snapshot), self.ttl)
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "live catalog unavailable; using the last known catalog");
-                let previous = self
-                    .state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .current
-                    .clone();
-                let fallback = match previous {
-                    Some(previous) => previous,
-                    None => Arc::new(self.load_saved().await.unwrap_or_else(embedded)),
-                };
-                self.store(fallback, LIVE_RETRY)
-            }
+            Err(err) => self.fall_back(&err.to_string()).await,
         }
+    }
+
+    /// The last known catalog (in memory, else saved, else embedded), used for [`LIVE_RETRY`]
+    /// before the live one is tried again.
+    async fn fall_back(&self, reason: &str) -> Arc<Snapshot> {
+        if let Some(fresh) = self.fresh() {
+            return fresh;
+        }
+        tracing::warn!(error = %reason, "live catalog unavailable; using the last known catalog");
+        let previous = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .current
+            .clone();
+        let fallback = match previous {
+            Some(previous) => previous,
+            None => Arc::new(self.load_saved().await.unwrap_or_else(embedded)),
+        };
+        self.store(fallback, LIVE_RETRY)
     }
 
     async fn save(&self, models: &[ApiModel], fetched_at: SystemTime) {
@@ -129,7 +166,10 @@ impl Catalog {
             captured: None,
             data: models.to_vec(),
         };
-        if let Err(err) = write_atomically(&self.saved_path, &saved).await {
+        let path = self.saved_path.clone();
+        // On the blocking pool: a caller that stops waiting never leaves half a write behind.
+        let written = tokio::task::spawn_blocking(move || write_atomically(&path, &saved)).await;
+        if let Err(err) = written.map_err(std::io::Error::other).and_then(|r| r) {
             tracing::warn!(error = %err, path = %self.saved_path.display(), "could not save the catalog");
         }
     }
@@ -144,15 +184,30 @@ impl Catalog {
     }
 }
 
-/// Writes to a temporary file and renames it, so a reader never sees half a catalog.
-async fn write_atomically(path: &std::path::Path, saved: &SavedCatalog) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await?;
-    }
+/// Writes to a temporary file in the same directory and renames it over `path`, so a reader never
+/// sees half a catalog. On any error (a full disk, say) the temporary file is removed.
+fn write_atomically(path: &std::path::Path, saved: &SavedCatalog) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
     let body = serde_json::to_vec(saved).map_err(std::io::Error::other)?;
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    tokio::fs::write(&temporary, body).await?;
-    tokio::fs::rename(&temporary, path).await
+    let mut temporary = tempfile::Builder::new()
+        .prefix("catalog.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temporary.write_all(&body)?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// An instant no TTL reaches: a century from now.
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600))
+        .unwrap_or(now)
 }
 
 /// The embedded table of popular models.
@@ -180,5 +235,44 @@ mod tests {
         assert!(snapshot.find("openai/gpt-5-mini").is_some());
         assert!(snapshot.find("google/gemini-2.5-flash").is_some());
         assert_eq!(snapshot.fetched_at_rfc3339(), "2026-05-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory (not empty) where the catalog file should go: the rename must fail.
+        let path = dir.path().join("catalog.json");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("keep"), b"x").unwrap();
+        let saved = SavedCatalog {
+            fetched_at: Some(1),
+            captured: None,
+            data: Vec::new(),
+        };
+        assert!(write_atomically(&path, &saved).is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["catalog.json"], "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_save_replaces_the_catalog_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("catalog.json");
+        let saved = SavedCatalog {
+            fetched_at: Some(7),
+            captured: None,
+            data: Vec::new(),
+        };
+        write_atomically(&path, &saved).unwrap();
+        write_atomically(&path, &saved).unwrap();
+        let back: SavedCatalog = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(back.fetched_at, Some(7));
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
     }
 }

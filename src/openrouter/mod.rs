@@ -213,14 +213,11 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Err
     Err(Error::from_response(status.as_u16(), &body, retry_after))
 }
 
-/// `Retry-After` in seconds (the form OpenRouter sends).
+/// `Retry-After` as a wait: seconds or an HTTP date, absurd values capped (see
+/// [`crate::router::retry::parse_retry_after`]).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    crate::router::retry::parse_retry_after(value, std::time::SystemTime::now())
 }
 
 async fn read_limited(mut response: reqwest::Response) -> String {

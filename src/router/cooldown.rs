@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 #[derive(Debug)]
 pub struct Cooldowns {
     threshold: u32,
@@ -53,7 +55,11 @@ impl Cooldowns {
         let health = models.entry(model.to_string()).or_default();
         health.failures_in_a_row += 1;
         if health.failures_in_a_row >= self.threshold {
-            health.cooling_until = Some(Instant::now() + self.period);
+            // A period too long for the clock cools down for a century instead of panicking.
+            let now = Instant::now();
+            health.cooling_until = now
+                .checked_add(self.period)
+                .or_else(|| now.checked_add(CENTURY));
             tracing::warn!(
                 model,
                 failures = health.failures_in_a_row,

@@ -3,6 +3,7 @@
 
 pub mod attempt;
 pub mod cooldown;
+pub mod deadline;
 mod flight;
 pub mod retry;
 
@@ -208,7 +209,7 @@ impl ModelRouter {
         key: String,
         progress: Progress<'_>,
     ) -> Result<Routed, RouteError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = deadline::earliest(deadline::after(self.timeout));
         let mut attempts = call.skipped.clone();
         let chain = self.warm_chain(&call.chain, &mut attempts);
         let requests: Vec<ChatRequest> = match self.routing {
@@ -340,7 +341,8 @@ impl ModelRouter {
                 Decision::Retry { after } => {
                     let delay =
                         after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
-                    if retry >= self.policy.max_retries || Instant::now() + delay >= deadline {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if retry >= self.policy.max_retries || delay >= left {
                         attempts.push(Attempt::failed(model, give_up, &error, elapsed));
                         return ModelResult::Next;
                     }

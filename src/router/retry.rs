@@ -1,8 +1,13 @@
 //! Classifies every upstream outcome (retry the same model, move to the next, or stop) and computes
-//! the capped exponential backoff. Pure functions, unit-tested here.
+//! the capped exponential backoff, and reads `Retry-After` (seconds or an HTTP date, absurd values
+//! capped). Pure functions, unit-tested here.
 
 use crate::openrouter::Error;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+/// The longest `Retry-After` believed. Larger values are capped to this, never trusted as is: a
+/// wait this long never fits a call's deadline, so the router moves on to the next model.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +71,31 @@ impl RetryPolicy {
     }
 }
 
+/// A `Retry-After` header value as a wait: delay-seconds (`2`, `0.5`) or an HTTP date (`Wed, 21
+/// Oct 2026 07:28:00 GMT`), measured from `now`. A date in the past means no wait. Values over
+/// [`MAX_RETRY_AFTER`] are capped. Negative, NaN, infinite, empty or unreadable values are treated
+/// as absent (`None`), so the policy's own backoff applies.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if let Ok(seconds) = value.parse::<f64>() {
+        return seconds_to_wait(seconds);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+fn seconds_to_wait(seconds: f64) -> Option<Duration> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    let capped = seconds.min(MAX_RETRY_AFTER.as_secs_f64());
+    Duration::try_from_secs_f64(capped).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +147,44 @@ mod tests {
         assert_eq!(policy.delay_for(1, 0.0), Duration::from_millis(100));
         assert_eq!(policy.delay_for(3, 1.0), Duration::from_millis(350));
         assert_eq!(policy.delay_for(40, 1.0), Duration::from_millis(350));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_caps_absurd_values() {
+        let now = SystemTime::now();
+        let read = |v: &str| parse_retry_after(v, now);
+        assert_eq!(read("2"), Some(Duration::from_secs(2)));
+        assert_eq!(read(" 0 "), Some(Duration::ZERO));
+        assert_eq!(read("0.5"), Some(Duration::from_millis(500)));
+        for absurd in ["1e19", "1e20", "1e308", "18446744073709551616"] {
+            assert_eq!(read(absurd), Some(MAX_RETRY_AFTER), "{absurd}");
+        }
+        for absent in [
+            "-1",
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "",
+            "   ",
+            "soon",
+            "2 seconds",
+        ] {
+            assert_eq!(read(absent), None, "{absent:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates() {
+        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 13:00:00 GMT").unwrap();
+        let read = |v: &str| parse_retry_after(v, now);
+        assert_eq!(
+            read("Wed, 02 Dec 2026 13:00:03 GMT"),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(read("Wed, 02 Dec 2026 12:59:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(read("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(read("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(read("Wed, 02 Dec 2026 25:00:00 GMT"), None);
     }
 }

@@ -100,7 +100,9 @@ impl Switchboard {
         let mut on_text = |model: &str, acc: &crate::openrouter::Accumulator| {
             reporter.update(format!("{model}: {} characters received", acc.chars()));
         };
-        let run = async { ask_model::run(&self.app, args?, &mut on_text).await };
+        let run = within(&self.app, async {
+            ask_model::run(&self.app, args?, &mut on_text).await
+        });
         let result = cancellable(run, cancel).await;
         if let Ok(out) = &result {
             logging::report_attempts(&self.log_level, &meta, &peer, "ask_model", &out.attempts)
@@ -124,7 +126,8 @@ impl Switchboard {
         };
         let tally = Tally::start(peer, meta.get_progress_token(), args.models.len());
         let on_done = |done: usize, _total: usize| tally.finished(done);
-        let result = cancellable(compare_models::run(&self.app, args, &on_done), cancel).await;
+        let run = within(&self.app, compare_models::run(&self.app, args, &on_done));
+        let result = cancellable(run, cancel).await;
         tally.flush().await;
         self.finish(result)
     }
@@ -135,7 +138,7 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(async { list_models::run(&self.app, args?).await }.await)
+        self.finish(within(&self.app, async { list_models::run(&self.app, args?).await }).await)
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
@@ -144,7 +147,7 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(async { estimate_cost::run(&self.app, args?).await }.await)
+        self.finish(within(&self.app, async { estimate_cost::run(&self.app, args?).await }).await)
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
@@ -169,6 +172,11 @@ impl Switchboard {
             text
         })
     }
+}
+
+/// Runs one tool call under the whole-call deadline (`SWITCHBOARD_TIMEOUT`, catalog fetch included).
+fn within<'a, T>(app: &App, work: impl Future<Output = T> + 'a) -> impl Future<Output = T> + 'a {
+    crate::router::deadline::within(app.config.timeout, work)
 }
 
 /// Runs `work` until it finishes or the caller cancels; cancelling drops the upstream request.

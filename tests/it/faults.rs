@@ -3,9 +3,10 @@
 
 use crate::support::McpServer;
 use crate::support::fake::FakeOpenRouter;
-use crate::support::scripted::{Behaviour, ScriptedUpstream};
+use crate::support::mcp::text;
+use crate::support::scripted::{self, Behaviour, RetryAfter, ScriptedUpstream};
 use serde_json::{Value, json};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const FIRST: &str = "openai/gpt-5-mini";
 const SECOND: &str = "google/gemini-2.5-flash";
@@ -211,5 +212,95 @@ async fn models_too_small_for_the_prompt_are_skipped_before_paying_for_a_400() {
         error.contains("`prompt`") && error.contains("lower max_tokens"),
         "{error}"
     );
+    server.stop().await;
+}
+
+/// A 429 or 503 for every request, with this `Retry-After`.
+fn refuse(status: u16, retry_after: RetryAfter) -> Behaviour {
+    Behaviour::Respond {
+        status,
+        retry_after: Some(retry_after),
+        content_type: "application/json",
+        body: scripted::error_body(status),
+    }
+}
+
+/// Calls `ask_model` and insists on a reply (success or tool error) within `bound`.
+async fn ask_within(server: &McpServer, bound: Duration, arguments: Value) -> Value {
+    let started = Instant::now();
+    let result = tokio::time::timeout(bound, server.call("ask_model", arguments))
+        .await
+        .unwrap_or_else(|_| panic!("no reply within {bound:?}"));
+    assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    assert!(started.elapsed() < bound);
+    result.structured_content.expect("structuredContent")
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_is_capped_and_the_fallback_answers() {
+    let upstream = ScriptedUpstream::start(&[
+        (
+            "e20|openai/gpt-5-mini",
+            refuse(429, RetryAfter::Value("1e20".into())),
+        ),
+        (
+            "e19|openai/gpt-5-mini",
+            refuse(503, RetryAfter::Value("1e19".into())),
+        ),
+        (SECOND, fast_answer()),
+    ])
+    .await;
+    let server = McpServer::start_at(&upstream.base_url, &[("SWITCHBOARD_TIMEOUT", "3s")]).await;
+    for (case, status) in [("e20", 429), ("e19", 503)] {
+        let prompt = format!("[case:{case}] hi");
+        let out = ask_within(&server, Duration::from_secs(4), json!({"prompt": prompt})).await;
+        assert_eq!(out["model"], SECOND, "{case}: {out}");
+        assert_eq!(
+            outcomes(&out),
+            [format!("{FIRST} fell_back"), format!("{SECOND} ok")],
+            "{case}: a wait that long never fits the deadline"
+        );
+        assert_eq!(out["attempts"][0]["status"], status);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_an_http_date_is_waited_for() {
+    let first = Behaviour::Sequence(vec![refuse(429, RetryAfter::DateIn(2)), fast_answer()]);
+    let upstream = ScriptedUpstream::start(&[(FIRST, first)]).await;
+    let server = McpServer::start_at(&upstream.base_url, &[("SWITCHBOARD_TIMEOUT", "10s")]).await;
+    let out = ask_within(&server, Duration::from_secs(10), json!({"prompt": "hi"})).await;
+    assert_eq!(
+        outcomes(&out),
+        [format!("{FIRST} retried"), format!("{FIRST} ok")]
+    );
+    let arrivals = upstream.arrivals(FIRST);
+    assert_eq!(arrivals.len(), 2);
+    let waited = arrivals[1] - arrivals[0];
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "told to wait until a date 2 s ahead, retried after {waited:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_catalog_that_never_answers_does_not_eat_the_call_deadline() {
+    let upstream =
+        ScriptedUpstream::start(&[("/models", Behaviour::Stall), (FIRST, fast_answer())]).await;
+    let server = McpServer::start_at(&upstream.base_url, &[("SWITCHBOARD_TIMEOUT", "3s")]).await;
+    let out = ask_within(&server, Duration::from_secs(4), json!({"prompt": "hi"})).await;
+    assert_eq!(out["model"], FIRST);
+    assert_eq!(out["text"], "word0 word1 ");
+    let started = Instant::now();
+    let listed = tokio::time::timeout(
+        Duration::from_secs(4),
+        server.call_ok("list_models", json!({"limit": 1})),
+    )
+    .await
+    .expect("list_models replies within the deadline too");
+    assert_eq!(listed["catalog"]["source"], "embedded", "{listed}");
+    assert!(started.elapsed() < Duration::from_secs(4));
     server.stop().await;
 }

@@ -9,6 +9,7 @@ mod cli;
 mod compare_models;
 mod errors_hostile;
 mod estimate_cost;
+mod fault_matrix;
 mod faults;
 mod hostile_answers;
 mod hostile_secrets;

@@ -1,5 +1,7 @@
 //! A hand-scripted fake OpenRouter on 127.0.0.1 for what wiremock cannot do: answers streamed
-//! slowly chunk by chunk, connections reset or left hanging, and noticing when the client hangs up.
+//! slowly chunk by chunk, connections reset or left hanging, raw broken responses, and noticing
+//! when the client hangs up. A behaviour is looked up by `[case:NAME]` in the prompt and the model
+//! (`"NAME|model"`, then `"NAME"`, then `"model"`); the key `"/models"` scripts the catalog.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -17,6 +19,52 @@ pub enum Behaviour {
     Reset,
     /// Reads the request and never answers.
     Stall,
+    /// A whole HTTP response; `Retry-After` is computed when it is sent.
+    Respond {
+        status: u16,
+        retry_after: Option<RetryAfter>,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+    /// Writes these bytes as they are (status line, headers, any body), then ends as `end` says.
+    Raw { bytes: Vec<u8>, end: End },
+    /// The n-th request for the same key gets the n-th behaviour; the last one repeats.
+    Sequence(Vec<Behaviour>),
+}
+
+/// A `Retry-After` header value.
+#[derive(Clone, Debug)]
+pub enum RetryAfter {
+    /// Sent as is (`2`, `1e20`, `NaN`, `soon`, …).
+    Value(String),
+    /// An HTTP date at least this many seconds after the response is sent (whole seconds, rounded
+    /// up), or before it when negative.
+    DateIn(i64),
+}
+
+/// How a [`Behaviour::Raw`] response ends.
+#[derive(Clone, Debug)]
+pub enum End {
+    /// Closes the connection normally.
+    Close,
+    /// Resets the connection (RST).
+    Reset,
+    /// Keeps the connection open and silent.
+    Hang,
+    /// Sends an SSE keep-alive comment this often, forever.
+    KeepAlive(Duration),
+}
+
+/// The head of a 200 event stream with no length (the body ends when the connection does).
+pub fn sse_head() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n".to_vec()
+}
+
+/// A JSON error object shaped like OpenRouter's.
+pub fn error_body(status: u16) -> Vec<u8> {
+    json!({"error": {"code": status, "message": "Provider returned error"}})
+        .to_string()
+        .into_bytes()
 }
 
 #[derive(Default, Debug)]
@@ -27,6 +75,8 @@ pub struct Log {
     pub chunks_sent: usize,
     /// When the client hung up on a stream that was still going.
     pub dropped_at: Option<Instant>,
+    /// Every chat request: the script key it matched (or the model) and when it arrived.
+    pub arrivals: Vec<(String, Instant)>,
 }
 
 pub struct ScriptedUpstream {
@@ -63,6 +113,13 @@ impl ScriptedUpstream {
             .copied()
             .unwrap_or(0)
     }
+
+    /// When each chat request that matched `key` arrived, in order.
+    pub fn arrivals(&self, key: &str) -> Vec<Instant> {
+        let log = self.log.lock().unwrap();
+        let matching = log.arrivals.iter().filter(|(k, _)| k == key);
+        matching.map(|(_, at)| *at).collect()
+    }
 }
 
 async fn serve(
@@ -75,32 +132,132 @@ async fn serve(
         return;
     };
     if head.starts_with("GET") && head.contains("/models") {
+        if let Some(behaviour) = script.get("/models").cloned() {
+            let behaviour = pick(behaviour, 0);
+            return answer(stream, behaviour, "/models", log).await;
+        }
         let catalog = super::catalog_fixture().to_string();
         let _ = write_response(&mut stream, "application/json", &catalog).await;
         return;
     }
-    let model = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|b| b["model"].as_str().map(str::to_string));
-    let model = model.unwrap_or_default();
-    *log.lock()
-        .unwrap()
-        .requests
-        .entry(model.clone())
-        .or_default() += 1;
-    match script.get(&model).cloned() {
-        Some(Behaviour::Stream { chunks, every }) => {
-            stream_slowly(stream, &model, chunks, every, log).await
-        }
-        Some(Behaviour::Reset) => {
-            let _ = stream.set_zero_linger();
-            drop(stream);
-        }
-        Some(Behaviour::Stall) => tokio::time::sleep(Duration::from_secs(3600)).await,
+    let request = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+    let model = request["model"].as_str().unwrap_or_default().to_string();
+    let case = case_of(&request);
+    let key = [format!("{case}|{model}"), case, model.clone()]
+        .into_iter()
+        .find(|k| script.contains_key(k))
+        .unwrap_or_else(|| model.clone());
+    let seen = {
+        let mut log = log.lock().unwrap();
+        *log.requests.entry(model.clone()).or_default() += 1;
+        let seen = log.arrivals.iter().filter(|(k, _)| *k == key).count();
+        log.arrivals.push((key.clone(), Instant::now()));
+        seen
+    };
+    match script.get(&key).cloned() {
+        Some(behaviour) => answer(stream, pick(behaviour, seen), &model, log).await,
         None => {
             let error = json!({"error": {"code": 404, "message": format!("No endpoints found for {model}.")}});
             let _ = stream.write_all(format!("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{error}", error.to_string().len()).as_bytes()).await;
         }
+    }
+}
+
+/// The `NAME` of `[case:NAME]` in the request's messages, or "".
+fn case_of(request: &Value) -> String {
+    let text = request["messages"].to_string();
+    let Some(start) = text.find("[case:") else {
+        return String::new();
+    };
+    let rest = &text[start + 6..];
+    rest[..rest.find(']').unwrap_or(rest.len())].to_string()
+}
+
+/// The behaviour for the request that is number `seen` (0-based) for its key.
+fn pick(behaviour: Behaviour, seen: usize) -> Behaviour {
+    match behaviour {
+        Behaviour::Sequence(steps) => {
+            let last = steps.len().saturating_sub(1);
+            steps
+                .get(seen.min(last))
+                .cloned()
+                .map_or(Behaviour::Reset, |step| pick(step, 0))
+        }
+        other => other,
+    }
+}
+
+async fn answer(mut stream: TcpStream, behaviour: Behaviour, model: &str, log: Arc<Mutex<Log>>) {
+    match behaviour {
+        Behaviour::Stream { chunks, every } => {
+            stream_slowly(stream, model, chunks, every, log).await
+        }
+        Behaviour::Reset => {
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        }
+        Behaviour::Stall | Behaviour::Sequence(_) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await
+        }
+        Behaviour::Respond {
+            status,
+            retry_after,
+            content_type,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} Scripted\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            if let Some(value) = retry_after {
+                head.push_str(&format!("Retry-After: {}\r\n", retry_after_text(&value)));
+            }
+            head.push_str("\r\n");
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&body);
+            let _ = stream.write_all(&bytes).await;
+        }
+        Behaviour::Raw { bytes, end } => {
+            if stream.write_all(&bytes).await.is_ok() {
+                finish(stream, end).await;
+            }
+        }
+    }
+}
+
+fn retry_after_text(value: &RetryAfter) -> String {
+    match value {
+        RetryAfter::Value(text) => text.clone(),
+        RetryAfter::DateIn(seconds) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            let whole = i64::try_from(now.as_secs()).unwrap() + i64::from(now.subsec_nanos() > 0);
+            let at = u64::try_from(whole + seconds).unwrap();
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(at))
+        }
+    }
+}
+
+async fn finish(mut stream: TcpStream, end: End) {
+    match end {
+        End::Close => {
+            let _ = stream.shutdown().await;
+        }
+        End::Reset => {
+            let _ = stream.set_zero_linger();
+        }
+        End::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+        End::KeepAlive(every) => loop {
+            tokio::time::sleep(every).await;
+            if stream
+                .write_all(b": OPENROUTER PROCESSING\n\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+        },
     }
 }
 
