@@ -1,6 +1,9 @@
 //! The spend budget (`SWITCHBOARD_BUDGET_USD` per `SWITCHBOARD_BUDGET_PERIOD`): reserve a call's
 //! worst case before anything is sent, settle to the real cost after, record every answer.
+//! What a call is charged when upstream reports no usable cost is decided here ([`Charge`]).
 
+use crate::openrouter::types::Usage;
+use crate::pricing::{self, ModelPricing};
 use crate::store::{Spend, Store, StoreError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -149,8 +152,9 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// Records what the call really cost (0 when it failed or was served from the cache).
-    pub async fn settle(mut self, model: &str, cost: f64) {
+    /// Records what the call really cost (0 when it failed or was served from the cache). Returns
+    /// a warning for the caller's output when the ledger could not record it.
+    pub async fn settle(mut self, model: &str, cost: f64) -> Option<String> {
         self.done = true;
         let result = match self.reservation {
             Some(id) => {
@@ -162,8 +166,122 @@ impl Admission {
             None if cost > 0.0 => self.store.record(model.to_string(), cost).await,
             None => Ok(()),
         };
-        if let Err(error) = result {
-            tracing::error!(%error, model, cost, "could not record spend in the ledger");
+        let error = result.err()?;
+        tracing::error!(%error, model, cost, "could not record spend in the ledger");
+        let cost = pricing::usd(cost);
+        Some(match self.reservation {
+            Some(_) => format!(
+                "the spend ledger could not record this call's cost ${cost} ({error}); its worst case ${} stays charged to the budget",
+                pricing::usd(self.worst)
+            ),
+            None => format!(
+                "the spend ledger could not record this call's cost ${cost} ({error}); account_status will not show it"
+            ),
+        })
+    }
+}
+
+/// Where a call's cost came from, as `usage.cost_source` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostSource {
+    /// The `usage.cost` upstream reported.
+    Upstream,
+    /// Priced from the catalog with the reported token counts (upstream gave no usable cost).
+    Catalog,
+    /// Neither: the call's worst case is charged when there is one.
+    Unknown,
+}
+
+impl CostSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostSource::Upstream => "upstream",
+            CostSource::Catalog => "catalog",
+            CostSource::Unknown => "unknown",
+        }
+    }
+}
+
+/// What one answer cost, decided from what upstream reported. Never negative: a missing,
+/// negative or non-finite `usage.cost` is priced from the catalog with the reported token counts
+/// (exact decimal arithmetic), and with no token counts either, the call's worst case is charged.
+/// A reported cost above the worst case is taken as reported, and logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charge {
+    pub usd: f64,
+    pub source: CostSource,
+    /// What the user should know about this charge.
+    pub warnings: Vec<String>,
+}
+
+impl Charge {
+    pub fn nothing() -> Self {
+        Charge {
+            usd: 0.0,
+            source: CostSource::Upstream,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The charge for `usage` on a model priced `pricing` whose worst case was `worst` USD.
+    pub fn of(usage: &Usage, pricing: Option<ModelPricing>, worst: Option<f64>) -> Self {
+        if let Some(cost) = usage.cost.filter(|c| c.is_finite() && *c >= 0.0) {
+            return Self::reported(cost, worst);
+        }
+        let tokens = (usage.prompt_tokens, usage.completion_tokens);
+        let priced = pricing
+            .filter(|_| tokens != (0, 0))
+            .and_then(|p| p.cost_of(tokens.0, tokens.1));
+        let mut warnings = Vec::new();
+        if let Some(cost) = usage.cost {
+            warnings.push(format!(
+                "upstream reported a cost of {cost}, which is not a charge; it was ignored"
+            ));
+        }
+        let (usd, source) = match (priced, worst) {
+            (Some(cost), _) => (pricing::to_f64(cost), CostSource::Catalog),
+            (None, Some(worst)) => {
+                warnings.push(format!(
+                    "upstream reported neither a cost nor token counts; the worst case ${} was charged",
+                    pricing::usd(worst)
+                ));
+                (pricing::usd(worst), CostSource::Unknown)
+            }
+            (None, None) => {
+                warnings.push(
+                    "upstream reported neither a cost nor token counts; nothing could be recorded"
+                        .into(),
+                );
+                (0.0, CostSource::Unknown)
+            }
+        };
+        if usage.cost.is_some() || source == CostSource::Unknown {
+            tracing::warn!(reported = ?usage.cost, charged = usd, source = source.as_str(), "upstream cost unusable");
+        }
+        Charge {
+            usd,
+            source,
+            warnings,
+        }
+    }
+
+    fn reported(cost: f64, worst: Option<f64>) -> Self {
+        let usd = pricing::usd(cost);
+        let mut warnings = Vec::new();
+        if let Some(worst) = worst.map(pricing::usd).filter(|w| usd > *w) {
+            tracing::warn!(
+                charged = usd,
+                worst,
+                "upstream charged more than the call's worst case; recorded as charged"
+            );
+            warnings.push(format!(
+                "upstream charged ${usd}, above this call's worst case ${worst}; the ledger records what was charged"
+            ));
+        }
+        Charge {
+            usd,
+            source: CostSource::Upstream,
+            warnings,
         }
     }
 }
@@ -220,6 +338,55 @@ mod tests {
                 .as_millis() as i64
         );
         assert_eq!(Period::Total.start(now), 0);
+    }
+
+    fn usage(cost: Option<f64>, prompt: u64, completion: u64) -> Usage {
+        Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: prompt + completion,
+            cost,
+        }
+    }
+
+    fn pricing() -> Option<ModelPricing> {
+        let api: crate::openrouter::types::ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "a/b", "pricing": {"prompt": "0.000001", "completion": "0.000002", "request": "0.0001"}
+        }))
+        .unwrap();
+        Some(crate::catalog::ModelInfo::from_api(api).pricing())
+    }
+
+    #[test]
+    fn a_negative_or_missing_cost_is_priced_from_the_catalog_never_credited() {
+        for reported in [Some(-5.0), None, Some(f64::NAN)] {
+            let charge = Charge::of(&usage(reported, 100, 10), pricing(), Some(0.01));
+            // 100 x $1/1M + 10 x $2/1M + the $0.0001 request fee.
+            assert_eq!(charge.usd, 0.00022, "{reported:?}");
+            assert_eq!(charge.source, CostSource::Catalog);
+        }
+        let none = Charge::of(&usage(None, 0, 0), pricing(), Some(0.0123));
+        assert_eq!((none.usd, none.source), (0.0123, CostSource::Unknown));
+        assert!(none.warnings[0].contains("worst case $0.0123 was charged"));
+        let unpriced = Charge::of(&usage(Some(-1.0), 5, 5), None, None);
+        assert_eq!(unpriced.usd, 0.0);
+    }
+
+    #[test]
+    fn a_cost_above_the_worst_case_is_recorded_as_reported_with_a_warning() {
+        let charge = Charge::of(&usage(Some(0.02), 1, 1), pricing(), Some(0.002));
+        assert_eq!((charge.usd, charge.source), (0.02, CostSource::Upstream));
+        assert_eq!(
+            charge.warnings,
+            [
+                "upstream charged $0.02, above this call's worst case $0.002; the ledger records what was charged"
+            ]
+        );
+        assert!(
+            Charge::of(&usage(Some(0.002), 1, 1), pricing(), Some(0.002))
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod compare_models;
 mod estimate_cost;
 mod faults;
+mod hostile_money;
 mod http;
 mod list_models;
 mod native;
