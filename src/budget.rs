@@ -70,7 +70,8 @@ pub struct Budget {
     store: Store,
     limit: Option<f64>,
     period: Period,
-    /// How long a reservation counts if its call never settles (the process died).
+    /// How long a reservation counts as reserved; one never settled by then (its process died)
+    /// counts as a charge of its worst case from then on.
     hold: Duration,
 }
 

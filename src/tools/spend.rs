@@ -1,9 +1,9 @@
 //! Before a paid call: its worst case over the chain, checked against `max_cost_usd` and the
 //! budget left (a refusal states the figures, and nothing is sent). After it: what it is charged.
 //!
-//! The worst case of one model is prompt tokens x its dearest prompt rate (plain or prompt cache)
-//! + max_tokens x its dearest completion rate (plain or reasoning) + its per-request fee + one
-//! web search. The call's worst case is the dearest model of the chain: retries and fallbacks
+//! The worst case of one model is prompt tokens x its dearest prompt rate (plain or prompt
+//! cache), plus max_tokens x its dearest completion rate (plain or reasoning), plus its
+//! per-request fee and one web search. The call's worst case is the dearest model of the chain: retries and fallbacks
 //! are separate requests, but OpenRouter bills a failed attempt nothing, and only one attempt
 //! answers, so each call pays for one answered request.
 
