@@ -229,40 +229,50 @@ impl Charge {
         if let Some(cost) = usage.cost.filter(|c| c.is_finite() && *c >= 0.0) {
             return Self::reported(cost, worst);
         }
+        Self::unreported(usage, pricing, worst)
+    }
+
+    /// No usable cost: the token counts at catalog prices, else the worst case, never a credit.
+    fn unreported(usage: &Usage, pricing: Option<ModelPricing>, worst: Option<f64>) -> Self {
+        let what = match usage.cost {
+            Some(cost) => format!("upstream reported a cost of {cost}, which is not a charge"),
+            None => "upstream reported no cost".to_string(),
+        };
         let tokens = (usage.prompt_tokens, usage.completion_tokens);
         let priced = pricing
             .filter(|_| tokens != (0, 0))
             .and_then(|p| p.cost_of(tokens.0, tokens.1));
-        let mut warnings = Vec::new();
-        if let Some(cost) = usage.cost {
-            warnings.push(format!(
-                "upstream reported a cost of {cost}, which is not a charge; it was ignored"
-            ));
-        }
-        let (usd, source) = match (priced, worst) {
-            (Some(cost), _) => (pricing::to_f64(cost), CostSource::Catalog),
-            (None, Some(worst)) => {
-                warnings.push(format!(
-                    "upstream reported neither a cost nor token counts; the worst case ${} was charged",
-                    pricing::usd(worst)
-                ));
-                (pricing::usd(worst), CostSource::Unknown)
+        let (usd, source, warning) = match (priced, worst.map(pricing::usd)) {
+            (Some(cost), _) => {
+                let usd = pricing::to_f64(cost);
+                let warning = usage
+                    .cost
+                    .is_some()
+                    .then(|| format!("{what}; charged ${usd}, its token counts at catalog prices"));
+                (usd, CostSource::Catalog, warning)
             }
-            (None, None) => {
-                warnings.push(
-                    "upstream reported neither a cost nor token counts; nothing could be recorded"
-                        .into(),
-                );
-                (0.0, CostSource::Unknown)
-            }
+            (None, Some(worst)) => (
+                worst,
+                CostSource::Unknown,
+                Some(format!(
+                    "{what}, and its token counts cannot be priced; the worst case ${worst} was charged"
+                )),
+            ),
+            (None, None) => (
+                0.0,
+                CostSource::Unknown,
+                Some(format!(
+                    "{what}, and its token counts cannot be priced; nothing was recorded"
+                )),
+            ),
         };
-        if usage.cost.is_some() || source == CostSource::Unknown {
-            tracing::warn!(reported = ?usage.cost, charged = usd, source = source.as_str(), "upstream cost unusable");
+        if let Some(warning) = &warning {
+            tracing::warn!(reported = ?usage.cost, charged = usd, "{warning}");
         }
         Charge {
             usd,
             source,
-            warnings,
+            warnings: warning.into_iter().collect(),
         }
     }
 

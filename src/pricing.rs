@@ -4,7 +4,7 @@
 //! Money is computed in [`Decimal`] so that a total for given token counts is exact; it becomes an
 //! `f64` only at the output edge, rounded to [`USD_DECIMALS`] places so that no float noise shows.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use std::str::FromStr;
 
 /// Decimal places of every USD amount the switchboard shows or stores (a ten-billionth of a
@@ -157,6 +157,11 @@ pub fn to_f64(value: Decimal) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Like [`to_f64`], rounding up: a worst case is never shown or reserved below its exact value.
+pub fn to_f64_up(value: Decimal) -> f64 {
+    to_f64(value.round_dp_with_strategy(USD_DECIMALS, RoundingStrategy::AwayFromZero))
+}
+
 /// An exact decimal for a finite `f64` (a reported cost, a ledger sum), or `None`.
 pub fn from_f64(value: f64) -> Option<Decimal> {
     if value.is_finite() {
@@ -250,5 +255,8 @@ mod tests {
         assert_eq!(usd(0.1 + 0.2), 0.3);
         assert_eq!(usd(f64::INFINITY), f64::INFINITY);
         assert_eq!(to_f64(Decimal::new(19225, 8)).to_string(), "0.00019225");
+        let third = Price::parse("0.00000008333333333333334").cost(1).unwrap();
+        assert_eq!(to_f64(third), 0.0000000833);
+        assert_eq!(to_f64_up(third), 0.0000000834);
     }
 }

@@ -81,7 +81,7 @@ pub fn worst_case(
         }
     }
     Ok(worst.map(|(usd, fees, model)| Worst {
-        usd: pricing::to_f64(usd),
+        usd: pricing::to_f64_up(usd),
         model: model.clone(),
         prompt_tokens,
         max_tokens,
