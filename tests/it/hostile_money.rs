@@ -7,6 +7,7 @@ use crate::support::mcp::{self, ProgressLog};
 use crate::support::{FakeOpenRouter, McpServer, catalog_fixture};
 use futures_util::future::join_all;
 use rmcp::ServiceExt;
+use rmcp::model::CallToolResult;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -110,21 +111,22 @@ struct Burst {
     requests: [usize; 2],
     /// `spent_usd` + `reserved_usd` of the ledger afterwards, seen by the second process.
     ledger_usd: f64,
+    /// Every call's result, wave after wave.
+    results: Vec<CallToolResult>,
     first: McpServer,
     second: McpServer,
 }
 
 async fn burst(fake: &FakeOpenRouter, model: &str, dir: &str) -> Burst {
     let (first, second) = two_servers(fake, dir, BUDGET).await;
-    let mut requests = [0; 2];
+    let (mut requests, mut results) = ([0; 2], Vec::new());
     for (wave, seen) in requests.iter_mut().enumerate() {
         let calls = (0..50).map(|i| {
             let server = if i % 2 == 0 { &first } else { &second };
             server.call("ask_model", ask(model, format!("wave {wave} call {i}")))
         });
-        join_all(calls).await;
-        let before: usize = requests_so_far(fake).await;
-        *seen = before;
+        results.extend(join_all(calls).await);
+        *seen = fake.chat_requests(None).await.len();
     }
     requests[1] -= requests[0];
     let status = second.call_ok("account_status", json!({})).await;
@@ -134,13 +136,10 @@ async fn burst(fake: &FakeOpenRouter, model: &str, dir: &str) -> Burst {
     Burst {
         requests,
         ledger_usd,
+        results,
         first,
         second,
     }
-}
-
-async fn requests_so_far(fake: &FakeOpenRouter) -> usize {
-    fake.chat_requests(None).await.len()
 }
 
 impl Burst {
@@ -267,37 +266,43 @@ async fn an_answer_without_usage_is_charged_its_worst_case() {
 async fn a_cost_above_the_worst_case_is_recorded_as_charged_logged_and_seen_by_both_processes() {
     let fake = fake().await;
     let model = "hostile/overcharge";
-    serve(&fake, model, sse(model, tokens(Some(0.02))), Duration::ZERO).await;
+    // Worst case about $0.0025; upstream charges $0.02.
+    let body = sse(model, tokens(Some(0.02)));
+    serve(&fake, model, body, Duration::from_millis(200)).await;
     let data_dir = tempfile::tempdir().unwrap();
-    let dir = data_dir.path().display().to_string();
-    let (first, second) = two_servers(&fake, &dir, BUDGET).await;
-
-    let out = first
-        .call_ok("ask_model", ask(model, "overcharged".into()))
-        .await;
-    assert_eq!(out["usage"]["cost_usd"], 0.02);
-    let warning = out["warnings"][0].as_str().unwrap_or_default();
+    let burst = burst(&fake, model, &data_dir.path().display().to_string()).await;
+    let answered: Vec<Value> = burst
+        .results
+        .iter()
+        .filter(|r| r.is_error != Some(true))
+        .map(|r| r.structured_content.clone().unwrap())
+        .collect();
+    assert_eq!(answered.len(), burst.answered());
+    assert!((1..=4).contains(&answered.len()), "{:?}", burst.requests);
+    assert_eq!(burst.requests[1], 0, "the next calls see the overcharges");
+    for out in &answered {
+        assert_eq!(out["usage"]["cost_usd"], 0.02);
+        let warning = out["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            warning.starts_with("upstream charged $0.02, above this call's worst case $0.00"),
+            "{out}"
+        );
+    }
     assert!(
-        warning.starts_with("upstream charged $0.02, above this call's worst case $0.00"),
-        "{out}"
+        (burst.ledger_usd - answered.len() as f64 * 0.02).abs() < 1e-12,
+        "recorded as charged: ${}",
+        burst.ledger_usd
     );
-    let refused = second
-        .call_err("ask_model", ask(model, "next".into()))
-        .await;
-    assert!(refused.contains("$0.020000 spent"), "{refused}");
-    let status = second.call_ok("account_status", json!({})).await;
-    assert_eq!(
-        status["budget"]["spent_usd"], 0.02,
-        "recorded as charged: {status}"
-    );
-    assert_eq!(status["budget"]["left_usd"], 0.0);
-    assert_eq!(fake.chat_requests(None).await.len(), 1);
-    let log = first.stop().await;
+    let refused = mcp::text(burst.results.last().unwrap());
     assert!(
-        log.contains("upstream charged more than the call's worst case"),
-        "logged: {log}"
+        refused.starts_with("budget:") && refused.contains("spent"),
+        "{refused}"
     );
-    second.stop().await;
+    let (first, second) = burst.stop().await;
+    assert!(
+        format!("{first}{second}").contains("upstream charged more than the call's worst case"),
+        "logged"
+    );
 }
 
 #[tokio::test]
