@@ -19,8 +19,8 @@ const COOLDOWN_AFTER_FAILURES: u32 = 3;
 /// How long a live catalog fetch may take before the saved copy is used.
 const CATALOG_FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A reservation that is never settled (its process died) stops counting after this long
-/// beyond the call deadline.
+/// A reservation that is never settled (its process died) becomes a charge of its worst case
+/// this long beyond the call deadline (see `store::ledger`).
 const RESERVATION_GRACE: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]

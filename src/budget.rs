@@ -1,6 +1,11 @@
 //! The spend budget (`SWITCHBOARD_BUDGET_USD` per `SWITCHBOARD_BUDGET_PERIOD`): reserve a call's
 //! worst case before anything is sent, settle to the real cost after, record every answer.
 
+mod charge;
+
+pub use charge::{Charge, CostSource};
+
+use crate::pricing;
 use crate::store::{Spend, Store, StoreError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -67,7 +72,8 @@ pub struct Budget {
     store: Store,
     limit: Option<f64>,
     period: Period,
-    /// How long a reservation counts if its call never settles (the process died).
+    /// How long a reservation counts as reserved; one never settled by then (its process died)
+    /// counts as a charge of its worst case from then on.
     hold: Duration,
 }
 
@@ -149,8 +155,9 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// Records what the call really cost (0 when it failed or was served from the cache).
-    pub async fn settle(mut self, model: &str, cost: f64) {
+    /// Records what the call really cost (0 when it failed or was served from the cache). Returns
+    /// a warning for the caller's output when the ledger could not record it.
+    pub async fn settle(mut self, model: &str, cost: f64) -> Option<String> {
         self.done = true;
         let result = match self.reservation {
             Some(id) => {
@@ -162,9 +169,18 @@ impl Admission {
             None if cost > 0.0 => self.store.record(model.to_string(), cost).await,
             None => Ok(()),
         };
-        if let Err(error) = result {
-            tracing::error!(%error, model, cost, "could not record spend in the ledger");
-        }
+        let error = result.err()?;
+        tracing::error!(%error, model, cost, "could not record spend in the ledger");
+        let cost = pricing::usd(cost);
+        Some(match self.reservation {
+            Some(_) => format!(
+                "the spend ledger could not record this call's cost ${cost} ({error}); its worst case ${} stays charged to the budget",
+                pricing::usd(self.worst)
+            ),
+            None => format!(
+                "the spend ledger could not record this call's cost ${cost} ({error}); account_status will not show it"
+            ),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! One catalog model in the switchboard's terms: parsed prices and derived capabilities.
 
-use crate::openrouter::types::ApiModel;
-use crate::pricing::Price;
+use crate::openrouter::types::{ApiModel, ApiPricing};
+use crate::pricing::{Fees, ModelPricing, Price};
 
 /// Capabilities `list_models` can filter on, derived from `supported_parameters`.
 pub const CAPABILITIES: [&str; 5] = [
@@ -21,6 +21,8 @@ pub struct ModelInfo {
     pub context_length: Option<u64>,
     pub prompt_price: Price,
     pub completion_price: Price,
+    /// Per-request, per-search, per-image, reasoning and cache prices.
+    pub fees: Fees,
     pub input_modalities: Vec<String>,
     pub output_modalities: Vec<String>,
     pub supports: Vec<&'static str>,
@@ -35,6 +37,7 @@ impl ModelInfo {
             supports: supports(&model.supported_parameters),
             prompt_price: price(model.pricing.prompt.as_deref()),
             completion_price: price(model.pricing.completion.as_deref()),
+            fees: fees(&model.pricing),
             context_length: model.context_length.or(top.context_length),
             max_completion_tokens: top.max_completion_tokens,
             input_modalities: architecture.input_modalities,
@@ -56,17 +59,39 @@ impl ModelInfo {
     }
 
     pub fn is_free(&self) -> bool {
-        self.prompt_price.is_free() && self.completion_price.is_free()
+        self.prompt_price.is_free()
+            && self.completion_price.is_free()
+            && self.fees.request.is_free()
     }
 
     pub fn supports(&self, capability: &str) -> bool {
         self.supports.contains(&capability)
+    }
+
+    /// Everything this model charges for, as the budget prices it.
+    pub fn pricing(&self) -> ModelPricing {
+        ModelPricing {
+            prompt: self.prompt_price,
+            completion: self.completion_price,
+            fees: self.fees,
+        }
     }
 }
 
 /// A missing price key means 0.
 fn price(text: Option<&str>) -> Price {
     text.map_or(Price::zero(), Price::parse)
+}
+
+fn fees(pricing: &ApiPricing) -> Fees {
+    Fees {
+        request: price(pricing.request.as_deref()),
+        web_search: price(pricing.web_search.as_deref()),
+        image: price(pricing.image.as_deref()),
+        internal_reasoning: price(pricing.internal_reasoning.as_deref()),
+        input_cache_read: price(pricing.input_cache_read.as_deref()),
+        input_cache_write: price(pricing.input_cache_write.as_deref()),
+    }
 }
 
 fn supports(parameters: &[String]) -> Vec<&'static str> {
@@ -104,6 +129,27 @@ mod tests {
         let api: ApiModel =
             serde_json::from_value(serde_json::json!({"id": "a/b", "name": "B", "pricing": {}}))
                 .unwrap();
-        assert!(ModelInfo::from_api(api).is_free());
+        let model = ModelInfo::from_api(api);
+        assert!(model.is_free());
+        assert_eq!(model.fees, Fees::default());
+    }
+
+    #[test]
+    fn parses_fees_and_keeps_them_in_the_saved_catalog() {
+        let api: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "p/sonar", "name": "Sonar",
+            "pricing": {"prompt": "0.000001", "completion": "0.000001", "request": "0.005",
+                        "web_search": "0.005", "internal_reasoning": "-1", "input_cache_read": "0.0000001"}
+        }))
+        .unwrap();
+        let saved = serde_json::to_value(&api).unwrap();
+        assert_eq!(saved["pricing"]["request"], "0.005");
+        assert!(saved["pricing"].get("image").is_none());
+        let model = ModelInfo::from_api(api);
+        assert_eq!(model.fees.request, Price::parse("0.005"));
+        assert_eq!(model.fees.web_search, Price::parse("0.005"));
+        assert_eq!(model.fees.internal_reasoning, Price::Unknown);
+        assert_eq!(model.fees.image, Price::zero());
+        assert_eq!(model.pricing().worst_case(10, 10), None, "an unknown fee");
     }
 }

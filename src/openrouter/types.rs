@@ -161,6 +161,20 @@ pub struct ApiPricing {
     pub prompt: Option<String>,
     #[serde(default)]
     pub completion: Option<String>,
+    // Fees besides the token prices (USD per request, per search, per image, per token), kept in
+    // the saved catalog: a budget's worst case counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_search: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_cache_read: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_cache_write: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,18 +1,33 @@
 //! The spend ledger: every answer's real cost, per model, with a timestamp. A budgeted call first
 //! reserves its worst case inside one write transaction (so concurrent calls, even from other
 //! processes, cannot jointly overspend), then settles to the real cost.
+//!
+//! A reservation never silently disappears. Until its hold ends (the call's deadline plus a
+//! grace) it counts as reserved; after that it counts as a charge of its worst case, because a
+//! call that never settled (its process was killed, or the host quit mid-call) may well have been
+//! billed upstream, and nothing else will ever report what it cost. Its process may still settle it
+//! late, to the real cost. Amounts are stored rounded to [`pricing::USD_DECIMALS`] places and never
+//! negative, so no report can credit the budget.
 
 use super::{Store, StoreError, now_millis};
+use crate::pricing;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::time::Duration;
 
 /// What the ledger holds for a period, in USD.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Spend {
-    /// Real costs of finished calls.
+    /// Real costs of finished calls, and the worst cases of calls that never settled.
     pub settled: f64,
     /// Worst cases held by calls still running.
     pub reserved: f64,
+}
+
+impl Spend {
+    /// Settled and reserved together, rounded.
+    pub fn total(&self) -> f64 {
+        pricing::usd(self.settled + self.reserved)
+    }
 }
 
 /// One model's spend in a period.
@@ -23,21 +38,35 @@ pub struct LedgerRow {
     pub cost_usd: f64,
 }
 
+/// An amount as the ledger stores it: finite, never negative, rounded.
+fn stored(cost: f64) -> f64 {
+    if cost.is_nan() {
+        0.0
+    } else if cost.is_finite() {
+        pricing::usd(cost.max(0.0))
+    } else {
+        f64::MAX
+    }
+}
+
 fn spend_since(connection: &Connection, since: i64, now: i64) -> Result<Spend, StoreError> {
-    let (settled, reserved) = connection.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN reserved_until IS NULL THEN cost END), 0),
-                COALESCE(SUM(CASE WHEN reserved_until > ?2 THEN cost END), 0)
+    let (settled, reserved): (f64, f64) = connection.query_row(
+        "SELECT TOTAL(CASE WHEN reserved_until IS NULL OR reserved_until <= ?2 THEN MAX(cost, 0) END),
+                TOTAL(CASE WHEN reserved_until > ?2 THEN MAX(cost, 0) END)
          FROM ledger WHERE at >= ?1",
         params![since, now],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok(Spend { settled, reserved })
+    Ok(Spend {
+        settled: pricing::usd(settled),
+        reserved: pricing::usd(reserved),
+    })
 }
 
 impl Store {
     /// Reserves `amount` USD for a call if `settled + reserved + amount <= limit` for the period
     /// starting at `since` (ms). Returns the reservation's id, or the spend that refused it. A
-    /// reservation not settled within `hold` (a crashed process) stops counting.
+    /// reservation not settled within `hold` counts as a charge of `amount` from then on.
     pub async fn reserve(
         &self,
         model: String,
@@ -46,11 +75,12 @@ impl Store {
         limit: f64,
         hold: Duration,
     ) -> Result<Result<i64, Spend>, StoreError> {
+        let amount = stored(amount);
         self.run(move |c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_millis();
             let spend = spend_since(&transaction, since, now)?;
-            if spend.settled + spend.reserved + amount > limit {
+            if pricing::usd(spend.total() + amount) > pricing::usd(limit) {
                 return Ok(Err(spend));
             }
             let until = now.saturating_add(i64::try_from(hold.as_millis()).unwrap_or(i64::MAX));
@@ -70,7 +100,7 @@ impl Store {
         self.run_blocking(|c| {
             c.execute(
                 "UPDATE ledger SET cost = ?2, model = ?3, reserved_until = NULL WHERE id = ?1",
-                params![id, cost, model],
+                params![id, stored(cost), model],
             )?;
             Ok(())
         })
@@ -81,7 +111,7 @@ impl Store {
         self.run(move |c| {
             c.execute(
                 "INSERT INTO ledger (at, model, cost, reserved_until) VALUES (?1, ?2, ?3, NULL)",
-                params![now_millis(), model, cost],
+                params![now_millis(), model, stored(cost)],
             )?;
             Ok(())
         })
@@ -93,15 +123,21 @@ impl Store {
         self.run(move |c| spend_since(c, since, now_millis())).await
     }
 
-    /// Settled spend since `since` (ms), per model, costliest first.
+    /// Settled spend since `since` (ms), per model, costliest first; a reservation past its hold
+    /// counts as settled at its worst case.
     pub async fn ledger(&self, since: i64) -> Result<Vec<LedgerRow>, StoreError> {
         self.run(move |c| {
             let mut statement = c.prepare(
-                "SELECT model, COUNT(*), SUM(cost) FROM ledger
-                 WHERE at >= ?1 AND reserved_until IS NULL GROUP BY model ORDER BY SUM(cost) DESC, model",
+                "SELECT model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent FROM ledger
+                 WHERE at >= ?1 AND (reserved_until IS NULL OR reserved_until <= ?2)
+                 GROUP BY model ORDER BY spent DESC, model",
             )?;
-            let rows = statement.query_map(params![since], |r| {
-                Ok(LedgerRow { model: r.get(0)?, calls: r.get::<_, i64>(1)? as u64, cost_usd: r.get(2)? })
+            let rows = statement.query_map(params![since, now_millis()], |r| {
+                Ok(LedgerRow {
+                    model: r.get(0)?,
+                    calls: r.get::<_, i64>(1)? as u64,
+                    cost_usd: pricing::usd(r.get(2)?),
+                })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -172,7 +208,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stale_reservation_stops_counting() {
+    async fn a_reservation_past_its_hold_becomes_a_charge_of_its_worst_case() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("s.db"));
         store
@@ -184,9 +220,46 @@ mod tests {
         assert_eq!(
             store.spend(0).await.unwrap(),
             Spend {
-                settled: 0.0,
+                settled: 0.9,
                 reserved: 0.0
             }
+        );
+        let refused = store
+            .reserve("a/b".into(), 0.2, 0, 1.0, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(refused.is_err(), "the unsettled call still counts");
+        assert_eq!(store.ledger(0).await.unwrap()[0].cost_usd, 0.9);
+    }
+
+    #[tokio::test]
+    async fn no_amount_credits_the_ledger_and_sums_carry_no_float_noise() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("s.db"));
+        store.record("a/b".into(), -5.0).await.unwrap();
+        store.record("a/b".into(), f64::NAN).await.unwrap();
+        for _ in 0..5 {
+            store.record("a/b".into(), 0.002).await.unwrap();
+        }
+        assert_eq!(store.spend(0).await.unwrap().settled, 0.01);
+        let reserved = store
+            .reserve("a/b".into(), 0.0, 0, 0.01, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(reserved.is_ok(), "exactly at the limit still fits");
+        store
+            .run_blocking(|c| {
+                c.execute(
+                    "INSERT INTO ledger (at, model, cost) VALUES (1, 'old', -3)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            store.spend(0).await.unwrap().settled,
+            0.01,
+            "a negative row from an older version credits nothing"
         );
     }
 }

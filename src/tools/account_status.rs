@@ -4,6 +4,7 @@
 use super::ToolError;
 use crate::App;
 use crate::cache::Tier;
+use crate::pricing;
 use crate::store::{LedgerRow, Spend, StoreError};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,9 @@ pub struct KeyStatus {
 pub struct BudgetStatus {
     pub period: &'static str,
     pub limit_usd: Option<f64>,
+    /// Settled costs, plus the worst case of every call that never settled (its process died).
     pub spent_usd: f64,
+    /// Worst cases held by calls in flight.
     pub reserved_usd: f64,
     pub left_usd: Option<f64>,
 }
@@ -93,7 +96,7 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
             limit_usd: limit,
             spent_usd: spend.settled,
             reserved_usd: spend.reserved,
-            left_usd: limit.map(|l| (l - spend.settled - spend.reserved).max(0.0)),
+            left_usd: limit.map(|l| pricing::usd((l - spend.total()).max(0.0))),
         },
         by_model: rows
             .into_iter()

@@ -3,6 +3,7 @@
 use super::spend::{self, Worst};
 use super::{AttemptOutput, ToolError, UsageOutput, input, models};
 use crate::App;
+use crate::budget::Charge;
 use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
 use crate::router::{Call, Progress, Routed, millis};
@@ -52,6 +53,9 @@ pub struct AskModelOutput {
     pub cost_saved_usd: Option<f64>,
     pub latency_ms: u64,
     pub attempts: Vec<AttemptOutput>,
+    /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Validates, routes and shapes the answer. `progress` sees streamed text as it arrives.
@@ -64,20 +68,22 @@ pub async fn run(
     let max_cost = input::max_cost(args.max_cost_usd)?;
     let snapshot = app.catalog.snapshot().await;
     let (call, worst, requested_model) = prepare(app, &snapshot, args, max_cost)?;
-    let routed = match app.router.cached(&call).await {
-        Some(hit) => hit,
+    let (routed, charge) = match app.router.cached(&call).await {
+        Some(hit) => {
+            let charge = spend::charge(&snapshot, Some(&hit), None);
+            (hit, charge)
+        }
         None => {
             let admission = spend::admit(app, &call.chain[0], worst.as_ref(), max_cost).await?;
             let result = app.router.route(&call, progress).await;
-            let (model, cost) = match &result {
-                Ok(routed) => (routed.model.as_str(), routed.paid()),
-                Err(_) => (call.chain[0].as_str(), 0.0),
-            };
-            admission.settle(model, cost).await;
-            result?
+            let mut charge = spend::charge(&snapshot, result.as_ref().ok(), worst.as_ref());
+            let model = result.as_ref().map_or(&call.chain[0], |r| &r.model);
+            let paid = spend::paid(&result, &charge);
+            charge.warnings.extend(admission.settle(model, paid).await);
+            (result?, charge)
         }
     };
-    Ok(output(&snapshot, routed, requested_model, started))
+    Ok(output(&snapshot, routed, charge, requested_model, started))
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -111,13 +117,15 @@ fn prepare(
 fn output(
     snapshot: &Snapshot,
     routed: Routed,
+    charge: Charge,
     requested_model: String,
     started: Instant,
 ) -> AskModelOutput {
     let completion = routed.completion;
-    let saved = routed.cached.then(|| completion.usage.cost.unwrap_or(0.0));
+    let saved = routed.cached.then_some(charge.usd);
     AskModelOutput {
-        usage: UsageOutput::new(&completion.usage, routed.cached),
+        usage: UsageOutput::new(&completion.usage, &charge, routed.cached),
+        warnings: charge.warnings,
         text: completion.text,
         // A response may name a dated canonical slug; answer with the catalog id.
         model: snapshot

@@ -6,7 +6,8 @@ use super::{ToolError, UsageOutput, input, models};
 use crate::App;
 use crate::catalog::Snapshot;
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Routed, millis};
+use crate::pricing;
+use crate::router::{Call, millis};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,9 @@ pub struct ModelResult {
     pub usage: Option<UsageOutput>,
     pub latency_ms: u64,
     pub cached: bool,
+    /// What to know about this model's cost: an unusable upstream cost, a ledger write that failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Runs every model concurrently. `on_done` is told as each model finishes (done, total).
@@ -94,18 +98,20 @@ pub async fn run(
                     temperature,
                     cache,
                 };
-                ask_one(app, call, worst).await
+                ask_one(app, &snapshot, call, worst).await
             }
         };
         on_done(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
         result
     });
     let results = join_all(runs).await;
-    let total_cost_usd = results
-        .iter()
-        .filter_map(|r| r.usage.as_ref())
-        .map(|u| u.cost_usd)
-        .sum();
+    let total_cost_usd = pricing::usd(
+        results
+            .iter()
+            .filter_map(|r| r.usage.as_ref())
+            .map(|u| u.cost_usd)
+            .sum(),
+    );
     Ok(CompareModelsOutput {
         results,
         total_cost_usd,
@@ -164,20 +170,24 @@ async fn check_models(
     }
 }
 
-async fn ask_one(app: &App, call: Call, worst: Option<Worst>) -> ModelResult {
+async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst>) -> ModelResult {
     let started = Instant::now();
     let model = call.chain[0].as_str();
-    let routed = match app.router.cached(&call).await {
-        Some(hit) => Ok(hit),
+    let (routed, charge) = match app.router.cached(&call).await {
+        Some(hit) => {
+            let charge = spend::charge(snapshot, Some(&hit), None);
+            (Ok(hit), charge)
+        }
         None => {
             let admission = match spend::admit(app, model, worst.as_ref(), None).await {
                 Ok(admission) => admission,
                 Err(refusal) => return ModelResult::failed(model, refusal.to_string(), 0),
             };
             let result = app.router.route(&call, &mut |_, _| {}).await;
-            let cost = result.as_ref().map_or(0.0, Routed::paid);
-            admission.settle(model, cost).await;
-            result
+            let mut charge = spend::charge(snapshot, result.as_ref().ok(), worst.as_ref());
+            let paid = spend::paid(&result, &charge);
+            charge.warnings.extend(admission.settle(model, paid).await);
+            (result, charge)
         }
     };
     let latency_ms = millis(started.elapsed());
@@ -185,11 +195,16 @@ async fn ask_one(app: &App, call: Call, worst: Option<Worst>) -> ModelResult {
         Ok(routed) => ModelResult {
             model: model.to_string(),
             ok: true,
-            usage: Some(UsageOutput::new(&routed.completion.usage, routed.cached)),
+            usage: Some(UsageOutput::new(
+                &routed.completion.usage,
+                &charge,
+                routed.cached,
+            )),
             text: Some(routed.completion.text),
             error: None,
             latency_ms,
             cached: routed.cached,
+            warnings: charge.warnings,
         },
         Err(error) => ModelResult::failed(model, app.redact(&error.to_string()), latency_ms),
     }
@@ -205,6 +220,7 @@ impl ModelResult {
             usage: None,
             latency_ms,
             cached: false,
+            warnings: Vec::new(),
         }
     }
 }

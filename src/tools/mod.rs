@@ -13,6 +13,7 @@ pub mod spend;
 
 pub use error::ToolError;
 
+use crate::budget::Charge;
 use crate::openrouter::types::Usage;
 use crate::router::Attempt;
 use rmcp::schemars::{self, JsonSchema};
@@ -24,23 +25,23 @@ pub struct UsageOutput {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub total_tokens: u64,
+    /// What this call paid, USD (0 when cached).
     pub cost_usd: f64,
+    /// upstream (reported by OpenRouter), catalog (priced from token counts) or unknown.
+    pub cost_source: &'static str,
 }
 
 impl UsageOutput {
-    /// `cached`: nothing was paid for this answer now.
-    pub fn new(usage: &Usage, cached: bool) -> Self {
+    /// `cached`: nothing was paid for this answer now. `charge`: what the answer cost.
+    pub fn new(usage: &Usage, charge: &Charge, cached: bool) -> Self {
         Self {
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
             total_tokens: usage
                 .total_tokens
                 .max(usage.prompt_tokens + usage.completion_tokens),
-            cost_usd: if cached {
-                0.0
-            } else {
-                usage.cost.unwrap_or(0.0)
-            },
+            cost_usd: if cached { 0.0 } else { charge.usd },
+            cost_source: charge.source.as_str(),
         }
     }
 }

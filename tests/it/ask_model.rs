@@ -36,7 +36,7 @@ async fn answers_with_every_field_and_sends_a_complete_request() {
     assert_eq!(out["cached"], false);
     assert_eq!(
         out["usage"],
-        json!({"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19, "cost_usd": 0.0133176})
+        json!({"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19, "cost_usd": 0.0133176, "cost_source": "upstream"})
     );
     let attempts = out["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1);

@@ -12,6 +12,7 @@ mod estimate_cost;
 mod fault_matrix;
 mod faults;
 mod hostile_answers;
+mod hostile_money;
 mod hostile_secrets;
 mod http;
 mod list_models;
