@@ -10,7 +10,10 @@
 //!    the same call through the server (`cache: bypass`), the difference (the server's added
 //!    latency), and a cache-hit `ask_model`;
 //! 5. `compare_models` over 8 models whose fake upstream answers after 10, 20, … 80 ms: the
-//!    server's own `wall_ms`, the client-side time, and the overhead over the slowest model.
+//!    server's own `wall_ms`, the client-side time, and the overhead over the slowest model;
+//! 6. `estimate_cost`'s first call that counts a prompt (the 13 KB mixed sample in
+//!    `tests/fixtures/token_samples/`) and the RSS after it, each on a fresh server, median of
+//!    `ESTIMATE_RUNS`.
 //!
 //! Run with `cargo bench --bench startup`. It only reports; it never fails on timings.
 
@@ -39,6 +42,10 @@ const SLOW_PREFIX: &str = "bench/slow-";
 const RSS_RUNS: usize = 11;
 /// How long the server is left idle after `tools/list` before its RSS is read.
 const SETTLE: Duration = Duration::from_millis(50);
+/// Fresh servers whose first `estimate_cost` is timed (the median is reported).
+const ESTIMATE_RUNS: usize = 11;
+/// The prompt `estimate_cost` counts: English, code, JSON, CJK, emoji, whitespace and digit runs.
+const ESTIMATE_PROMPT: &str = include_str!("../tests/fixtures/token_samples/mixed_13k.txt");
 const SERVER_ENV: [(&str, &str); 2] = [
     ("OPENROUTER_API_KEY", "sk-or-v1-bench"),
     ("SWITCHBOARD_DEFAULT_MODEL", "bench/model"),
@@ -80,6 +87,7 @@ fn main() {
     let direct = direct_upstream(upstream.addr);
     let ask = ask_model(&upstream, data_dir.path());
     let compare = compare_models(&upstream, data_dir.path());
+    let estimate = estimate_cost(&upstream, data_dir.path());
 
     let cold_median = percentile(&cold.times, 50.0);
     let cold_p90 = percentile(&cold.times, 90.0);
@@ -140,6 +148,16 @@ fn main() {
         "compare_models overhead over slowest model (ms)",
         format!("{:.3}", overhead * 1e3),
         "within a few ms of the slowest model",
+    );
+    row(
+        "estimate_cost first call (ms)",
+        ms(percentile(&estimate.first_call, 50.0)),
+        "< 30 ms",
+    );
+    row(
+        "RSS after first estimate_cost (MB)",
+        mb(estimate.rss_kb),
+        "< 20 MB",
     );
     if ask.bypass_upstream_calls != WARMUPS + ASKS {
         println!();
@@ -438,6 +456,55 @@ fn compare_models(upstream: &FakeUpstream, data_dir: &Path) -> CompareResults {
     }
     result.upstream_calls = upstream.chat_calls() - calls_before;
     result
+}
+
+struct EstimateResults {
+    /// Client-side: request line written → reply line read, one per fresh server.
+    first_call: Vec<Duration>,
+    /// Median VmRSS right after that call.
+    rss_kb: Option<u64>,
+}
+
+/// On `ESTIMATE_RUNS` fresh servers: a first `estimate_cost` with `prompt_tokens` (it loads the
+/// catalog and counts nothing), then the timed one that counts `ESTIMATE_PROMPT`, then VmRSS.
+fn estimate_cost(upstream: &FakeUpstream, data_dir: &Path) -> EstimateResults {
+    let call = |id: u64, arguments: serde_json::Value| {
+        let request = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "estimate_cost", "arguments": arguments}});
+        request.to_string()
+    };
+    let warm_up = call(
+        10,
+        serde_json::json!({"model": "bench/model", "prompt_tokens": 1}),
+    );
+    let counted = call(
+        11,
+        serde_json::json!({"model": "bench/model", "prompt": ESTIMATE_PROMPT}),
+    );
+    let mut first_call = Vec::with_capacity(ESTIMATE_RUNS);
+    let mut rss = Vec::with_capacity(ESTIMATE_RUNS);
+    for _ in 0..ESTIMATE_RUNS {
+        let mut server = Server::spawn(upstream, data_dir, &SERVER_ENV);
+        server.handshake();
+        server.send(&warm_up);
+        tool_result(&server.wait_for_id(10), "estimate_cost");
+        let started = Instant::now();
+        server.send(&counted);
+        let reply = server.wait_for_id(11);
+        first_call.push(started.elapsed());
+        rss.extend(rss_kb(server.pid()));
+        let result = tool_result(&reply, "estimate_cost");
+        let tokens = result["structuredContent"]["estimates"][0]["prompt_tokens"].as_u64();
+        assert!(
+            tokens.is_some_and(|t| t > 1000),
+            "estimate_cost did not count the prompt: {reply}"
+        );
+    }
+    rss.sort_unstable();
+    EstimateResults {
+        first_call,
+        rss_kb: rss.get(rss.len() / 2).copied(),
+    }
 }
 
 /// Panics unless `reply` is a JSON-RPC reply carrying a successful `tool` result; returns it.

@@ -23,4 +23,5 @@ mod routing;
 mod secrets;
 mod stdio;
 mod support;
+mod tokens;
 mod tools_schema;
