@@ -245,6 +245,18 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
+    /// Streamable HTTP sessions at once.
+    pub max_sessions: usize,
+    /// Idle life of a session or a legacy SSE stream.
+    pub session_idle: Duration,
+    /// Legacy SSE streams at once.
+    pub max_sse_streams: usize,
+    /// Open TCP connections at once.
+    pub max_connections: usize,
+    /// Time allowed to send a request's headers (and to stay idle between requests).
+    pub header_timeout: Duration,
+    /// A second bearer token accepted on `/metrics`.
+    pub metrics_token: Option<SecretString>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
@@ -263,19 +275,7 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
 impl HttpConfig {
     fn from_settings(s: &HttpSettings) -> Result<HttpConfig, ConfigError> {
         let bind = parse_bind(s.bind.as_deref().unwrap_or(DEFAULT_BIND))?;
-        let token = match s.http_token.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(t) if t.chars().count() < MIN_TOKEN_CHARS => {
-                return Err(invalid(
-                    "SWITCHBOARD_HTTP_TOKEN",
-                    format!(
-                        "it has {} characters; use at least {MIN_TOKEN_CHARS} (for example the output of `openssl rand -hex 32`)",
-                        t.chars().count()
-                    ),
-                ));
-            }
-            Some(t) => Some(SecretString::from(t.to_string())),
-        };
+        let token = parse_token("SWITCHBOARD_HTTP_TOKEN", s.http_token.as_deref())?;
         let allowed_hosts = match &s.allowed_hosts {
             Some(list) => split_list(list),
             None => default_hosts(bind),
@@ -307,6 +307,16 @@ impl HttpConfig {
                 "SWITCHBOARD_MAX_BODY",
                 s.max_body.as_deref().unwrap_or("4MiB"),
             )?,
+            max_sessions: count("SWITCHBOARD_MAX_SESSIONS", s.max_sessions, 1000)?,
+            session_idle: duration("SWITCHBOARD_SESSION_IDLE", s.session_idle.as_deref(), "10m")?,
+            max_sse_streams: count("SWITCHBOARD_MAX_SSE_STREAMS", s.max_sse_streams, 200)?,
+            max_connections: count("SWITCHBOARD_MAX_CONNECTIONS", s.max_connections, 512)?,
+            header_timeout: duration(
+                "SWITCHBOARD_HEADER_TIMEOUT",
+                s.header_timeout.as_deref(),
+                "10s",
+            )?,
+            metrics_token: parse_token("SWITCHBOARD_METRICS_TOKEN", s.metrics_token.as_deref())?,
         })
     }
 
@@ -326,6 +336,36 @@ impl HttpConfig {
                 self.bind
             ),
         ))
+    }
+}
+
+/// A bearer token of at least [`MIN_TOKEN_CHARS`]; empty means none. The error never echoes it.
+fn parse_token(
+    setting: &'static str,
+    value: Option<&str>,
+) -> Result<Option<SecretString>, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() < MIN_TOKEN_CHARS => Err(invalid(
+            setting,
+            format!(
+                "it has {} characters; use at least {MIN_TOKEN_CHARS} (for example the output of `openssl rand -hex 32`)",
+                t.chars().count()
+            ),
+        )),
+        Some(t) => Ok(Some(SecretString::from(t.to_string()))),
+    }
+}
+
+/// A limit of at least 1.
+fn count(
+    setting: &'static str,
+    value: Option<usize>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(invalid(setting, "must be at least 1".into())),
+        n => Ok(n),
     }
 }
 

@@ -10,6 +10,7 @@ mod compare_models;
 mod estimate_cost;
 mod faults;
 mod http;
+mod http_hostile;
 mod list_models;
 mod native;
 mod progress;
