@@ -309,7 +309,7 @@ impl HttpConfig {
             )?,
             max_sessions: count("SWITCHBOARD_MAX_SESSIONS", s.max_sessions, 1000)?,
             session_idle: duration("SWITCHBOARD_SESSION_IDLE", s.session_idle.as_deref(), "10m")?,
-            max_sse_streams: count("SWITCHBOARD_MAX_SSE_STREAMS", s.max_sse_streams, 200)?,
+            max_sse_streams: count("SWITCHBOARD_MAX_SSE_STREAMS", s.max_sse_streams, 100)?,
             max_connections: count("SWITCHBOARD_MAX_CONNECTIONS", s.max_connections, 512)?,
             header_timeout: duration(
                 "SWITCHBOARD_HEADER_TIMEOUT",

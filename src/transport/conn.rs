@@ -27,6 +27,10 @@ use tower::ServiceExt;
 const MAX_REFUSALS: usize = 64;
 /// How long a refused connection gets to send its request head before the 503 goes out.
 const REFUSAL_READ: Duration = Duration::from_millis(200);
+/// Kernel send buffer per connection (Linux doubles it). Left to autotuning it grows to megabytes,
+/// so a client that never reads its SSE stream could make the server produce that much before
+/// the stream pushes back and [`super::legacy_sse::MAX_UNREAD`] refuses more work.
+const SEND_BUFFER: usize = 64 * 1024;
 const BUSY_REPLY: &str =
     "server busy: too many open connections (SWITCHBOARD_MAX_CONNECTIONS); retry shortly\n";
 
@@ -76,7 +80,7 @@ impl Registry {
             let victim = slots
                 .iter()
                 .filter(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
-                .min_by_key(|(_, s)| s.idle_since_ms.load(Ordering::Acquire))
+                .min_by_key(|(id, s)| (s.idle_since_ms.load(Ordering::Acquire), **id))
                 .map(|(id, _)| *id)?;
             if let Some(slot) = slots.remove(&victim) {
                 slot.close.cancel();
@@ -131,9 +135,7 @@ pub async fn serve(
             () = stop.cancelled() => break,
         };
         next_id += 1;
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
+        tune(&tcp);
         let Some(slot) = registry.admit(next_id) else {
             refuse(tcp, &refusals);
             continue;
@@ -153,6 +155,17 @@ pub async fn serve(
     drop(listener);
     drop(alive);
     let _ = all_closed.recv().await;
+}
+
+/// TCP_NODELAY (SSE replies go out in several small writes; with Nagle's algorithm each would
+/// wait for the client's delayed ACK, about 40 ms per call) and a bounded send buffer.
+fn tune(tcp: &TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY");
+    }
+    if let Err(error) = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER) {
+        tracing::debug!(%error, "cannot set SO_SNDBUF");
+    }
 }
 
 /// Answers 503 + `Retry-After` without holding the socket for long.

@@ -32,7 +32,7 @@ pub const SSE_PATH: &str = "/sse";
 pub const MESSAGE_PATH: &str = "/message";
 /// Requests whose replies are not yet on the stream (running, or waiting for a reader), per
 /// stream; past this a POSTed request gets 503.
-pub const MAX_UNREAD: usize = 32;
+pub const MAX_UNREAD: usize = 16;
 /// Messages buffered each way per session; a POST that finds the inbox full gets 503.
 const CHANNEL: usize = 64;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
