@@ -614,9 +614,55 @@ mod http_tests {
     }
 
     #[test]
+    fn limits_have_defaults_and_bad_ones_name_their_setting() {
+        let config = http(HttpSettings::default()).unwrap();
+        assert_eq!(config.max_sessions, 1000);
+        assert_eq!(config.session_idle, Duration::from_secs(600));
+        assert_eq!(config.max_sse_streams, 100);
+        assert_eq!(config.max_connections, 512);
+        assert_eq!(config.header_timeout, Duration::from_secs(10));
+        assert!(config.metrics_token.is_none());
+        let file: HttpSettings =
+            toml::from_str("max_sessions = 5\nsession_idle = \"30s\"\nheader_timeout = \"2s\"")
+                .unwrap();
+        let config = http(HttpSettings::default().or(file)).unwrap();
+        assert_eq!(config.max_sessions, 5);
+        assert_eq!(config.session_idle, Duration::from_secs(30));
+        assert_eq!(config.header_timeout, Duration::from_secs(2));
+        let cases = [
+            (
+                HttpSettings {
+                    max_connections: Some(0),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_CONNECTIONS",
+            ),
+            (
+                HttpSettings {
+                    session_idle: Some("forever".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_SESSION_IDLE",
+            ),
+            (
+                HttpSettings {
+                    metrics_token: Some("short".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_METRICS_TOKEN",
+            ),
+        ];
+        for (settings, name) in cases {
+            let err = http(settings).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name} is not valid")), "{err}");
+        }
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let settings = HttpSettings {
             http_token: Some("tok-0123456789abcdef-secret".into()),
+            metrics_token: Some("metrics-0123456789-secret".into()),
             ..HttpSettings::default()
         };
         assert!(!format!("{settings:?}").contains("secret"));
