@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Seconds a client is told to wait when every session slot is taken.
 const SESSIONS_RETRY_AFTER: &str = "10";
@@ -38,8 +39,38 @@ pub fn declares_json(request: &Request) -> bool {
         .is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"))
 }
 
-/// Reads at most `max` bytes and parses them; the error is the response to send.
-pub async fn read_message(body: Body, max: usize) -> Result<Parsed, Response> {
+/// How much of a body may arrive, and how long it may take (a body that trickles in would
+/// otherwise hold its connection busy, where the idle-connection eviction cannot reach it).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// Reads the body within `limits` and parses it; the error is the response to send.
+pub async fn read_message(body: Body, limits: BodyLimits) -> Result<Parsed, Response> {
+    let bytes = match tokio::time::timeout(limits.timeout, read_bounded(body, limits.max_bytes))
+        .await
+    {
+        Ok(read) => read?,
+        Err(_) => {
+            let message = format!(
+                "request timeout: the body did not arrive within {} (SWITCHBOARD_HEADER_TIMEOUT)\n",
+                humantime::format_duration(limits.timeout)
+            );
+            return Err((StatusCode::REQUEST_TIMEOUT, message).into_response());
+        }
+    };
+    match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
+        Ok(message) => Ok(Parsed {
+            message,
+            bytes: bytes.into(),
+        }),
+        Err(error) => Err(malformed(&bytes, &error)),
+    }
+}
+
+async fn read_bounded(body: Body, max: usize) -> Result<Vec<u8>, Response> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -59,13 +90,7 @@ pub async fn read_message(body: Body, max: usize) -> Result<Parsed, Response> {
         }
         bytes.extend_from_slice(&chunk);
     }
-    match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
-        Ok(message) => Ok(Parsed {
-            message,
-            bytes: bytes.into(),
-        }),
-        Err(error) => Err(malformed(&bytes, &error)),
-    }
+    Ok(bytes)
 }
 
 /// 400 with a JSON-RPC error: -32700 when the body is not JSON, -32600 when it is JSON but not
@@ -112,7 +137,7 @@ pub fn busy(id: Value, retry_after: &'static str, message: &str) -> Response {
 pub struct McpFront {
     sessions: Option<Arc<LocalSessionManager>>,
     max_sessions: usize,
-    max_body: usize,
+    body: BodyLimits,
     /// `initialize`s admitted but not answered yet, so a burst cannot overshoot the cap.
     opening: AtomicUsize,
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
@@ -122,12 +147,12 @@ impl McpFront {
     pub fn new(
         sessions: Option<Arc<LocalSessionManager>>,
         max_sessions: usize,
-        max_body: usize,
+        body: BodyLimits,
     ) -> McpFront {
         McpFront {
             sessions,
             max_sessions,
-            max_body,
+            body,
             opening: AtomicUsize::new(0),
             in_flight: Arc::default(),
         }
@@ -151,7 +176,7 @@ pub async fn mcp_front(
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let parsed = match read_message(body, front.max_body).await {
+    let parsed = match read_message(body, front.body).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };

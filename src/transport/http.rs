@@ -5,7 +5,7 @@
 //! (see `conn`, `admission`, `legacy_sse`). On shutdown it stops accepting, lets calls in flight
 //! finish within the grace period, then cancels what is left.
 
-use super::admission::{self, McpFront};
+use super::admission::{self, BodyLimits, McpFront};
 use super::conn::{self, Limits};
 use super::guard::{self, Access};
 use super::legacy_sse;
@@ -153,7 +153,7 @@ pub fn router(app: Arc<App>, config: &HttpConfig, sessions: CancellationToken) -
     let sse_limits = legacy_sse::Limits {
         max_streams: config.max_sse_streams,
         idle: config.session_idle,
-        max_body: config.max_body_bytes,
+        body: body_limits(config),
     };
     let mcp = streamable(server.clone(), config, &sessions)
         .merge(legacy_sse::router(server, sessions, sse_limits))
@@ -199,8 +199,16 @@ fn streamable(server: Switchboard, config: &HttpConfig, sessions: &CancellationT
         let service = StreamableHttpService::new(factory, manager.clone(), rmcp_config);
         (Router::new().nest_service(MCP_PATH, service), Some(manager))
     };
-    let front = McpFront::new(sessions, config.max_sessions, config.max_body_bytes);
+    let front = McpFront::new(sessions, config.max_sessions, body_limits(config));
     router.route_layer(from_fn_with_state(Arc::new(front), admission::mcp_front))
+}
+
+/// A JSON-RPC body must arrive whole, within the header timeout.
+fn body_limits(config: &HttpConfig) -> BodyLimits {
+    BodyLimits {
+        max_bytes: config.max_body_bytes,
+        timeout: config.header_timeout,
+    }
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -44,7 +44,7 @@ const UNREAD_RETRY_AFTER: &str = "1";
 pub struct Limits {
     pub max_streams: usize,
     pub idle: Duration,
-    pub max_body: usize,
+    pub body: admission::BodyLimits,
 }
 
 /// One open stream, as POSTs see it.
@@ -274,7 +274,7 @@ async fn post_message(
         )
             .into_response();
     }
-    let message = match admission::read_message(request.into_body(), shared.limits.max_body).await {
+    let message = match admission::read_message(request.into_body(), shared.limits.body).await {
         Ok(parsed) => parsed.message,
         Err(response) => return response,
     };

@@ -339,6 +339,25 @@ async fn a_request_whose_headers_never_finish_is_closed_after_the_header_timeout
 }
 
 #[tokio::test]
+async fn a_body_that_trickles_in_gets_408_after_the_header_timeout() {
+    let fake = FakeOpenRouter::start().await;
+    let server = start(&fake.base_url(), &["--header-timeout", "500ms"], &[]).await;
+    let addr = &server.addr;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json, text/event-stream\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\""
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut reply)).await;
+    assert!(read.is_ok(), "the server gave up on the body and closed");
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("SWITCHBOARD_HEADER_TIMEOUT"), "{text}");
+}
+
+#[tokio::test]
 async fn idle_sessions_and_sse_streams_expire() {
     let fake = FakeOpenRouter::start().await;
     let server = start(&fake.base_url(), &["--session-idle", "1s"], &[]).await;
