@@ -153,7 +153,7 @@ pub struct HttpSettings {
     /// How long a session or legacy SSE stream may go without a message before it is closed [default: 10m]
     #[arg(long, env = "SWITCHBOARD_SESSION_IDLE")]
     pub session_idle: Option<String>,
-    /// Legacy SSE streams (GET /sse) open at once; more get 503 with Retry-After [default: 100]
+    /// Legacy SSE streams (GET /sse) open at once, and separately standalone GET /mcp streams; more get 503 with Retry-After [default: 100]
     #[arg(long, env = "SWITCHBOARD_MAX_SSE_STREAMS")]
     pub max_sse_streams: Option<usize>,
     /// Open TCP connections at once; past it the oldest idle one is closed, or the new one gets 503 [default: 512]

@@ -2,7 +2,9 @@
 //! -32700/-32600 error otherwise; a wrong `Content-Type` still gets rmcp's 415), room for one more
 //! Streamable HTTP session on `initialize` (503 + `Retry-After` past `SWITCHBOARD_MAX_SESSIONS`),
 //! and an id not already used by a call in flight in the same session (rmcp routes replies by id,
-//! so a duplicate would leave one of the two callers waiting forever).
+//! so a duplicate would leave one of the two callers waiting forever). Standalone `GET /mcp`
+//! streams are capped like legacy SSE streams (`SWITCHBOARD_MAX_SSE_STREAMS`), since each holds a
+//! connection busy.
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
@@ -20,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// Seconds a client is told to wait when every session slot is taken.
+/// Seconds a client is told to wait when every session slot (or stream slot) is taken.
 const SESSIONS_RETRY_AFTER: &str = "10";
 
 /// A POST body read whole (bounded) and parsed as one JSON-RPC message.
@@ -138,6 +140,9 @@ pub struct McpFront {
     sessions: Option<Arc<LocalSessionManager>>,
     max_sessions: usize,
     body: BodyLimits,
+    max_streams: usize,
+    /// Standalone `GET /mcp` streams open.
+    streams: Arc<AtomicUsize>,
     /// `initialize`s admitted but not answered yet, so a burst cannot overshoot the cap.
     opening: AtomicUsize,
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
@@ -148,11 +153,14 @@ impl McpFront {
         sessions: Option<Arc<LocalSessionManager>>,
         max_sessions: usize,
         body: BodyLimits,
+        max_streams: usize,
     ) -> McpFront {
         McpFront {
             sessions,
             max_sessions,
             body,
+            max_streams,
+            streams: Arc::default(),
             opening: AtomicUsize::new(0),
             in_flight: Arc::default(),
         }
@@ -172,6 +180,9 @@ pub async fn mcp_front(
     request: Request,
     next: Next,
 ) -> Response {
+    if request.method() == Method::GET {
+        return open_stream(&front, request, next).await;
+    }
     if request.method() != Method::POST || !declares_json(&request) {
         return next.run(request).await;
     }
@@ -199,6 +210,59 @@ pub async fn mcp_front(
         }
         Some(session) => call_once(&front, session, id, request, next).await,
         None => next.run(request).await,
+    }
+}
+
+/// Lets a standalone `GET /mcp` stream open when a stream slot is free; the slot is held until
+/// the stream's body is dropped.
+async fn open_stream(front: &McpFront, request: Request, next: Next) -> Response {
+    let open = front.streams.fetch_add(1, Ordering::AcqRel);
+    let slot = StreamSlot(front.streams.clone());
+    if open >= front.max_streams {
+        tracing::debug!(open, "GET /mcp refused: every stream slot is taken");
+        let message = format!(
+            "server busy: {open} streams are open, the limit (SWITCHBOARD_MAX_SSE_STREAMS) is {}; \
+             retry later",
+            front.max_streams
+        );
+        return busy(Value::Null, SESSIONS_RETRY_AFTER, &message);
+    }
+    let response = next.run(request).await;
+    response.map(|body| Body::new(Holding { body, _slot: slot }))
+}
+
+/// One stream slot, given back on drop.
+struct StreamSlot(Arc<AtomicUsize>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A body that holds a stream slot while it lives.
+struct Holding {
+    body: Body,
+    _slot: StreamSlot,
+}
+
+impl HttpBody for Holding {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

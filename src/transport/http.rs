@@ -199,7 +199,12 @@ fn streamable(server: Switchboard, config: &HttpConfig, sessions: &CancellationT
         let service = StreamableHttpService::new(factory, manager.clone(), rmcp_config);
         (Router::new().nest_service(MCP_PATH, service), Some(manager))
     };
-    let front = McpFront::new(sessions, config.max_sessions, body_limits(config));
+    let front = McpFront::new(
+        sessions,
+        config.max_sessions,
+        body_limits(config),
+        config.max_sse_streams,
+    );
     router.route_layer(from_fn_with_state(Arc::new(front), admission::mcp_front))
 }
 

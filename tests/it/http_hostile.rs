@@ -253,7 +253,7 @@ async fn initialize_past_the_session_cap_gets_503_with_retry_after() {
 }
 
 #[tokio::test]
-async fn sse_streams_past_the_cap_get_503_with_retry_after() {
+async fn sse_streams_past_the_cap_get_503_with_retry_after_on_sse_and_mcp() {
     let fake = FakeOpenRouter::start().await;
     let server = start(&fake.base_url(), &["--max-sse-streams", "2"], &[]).await;
     let _a = open_sse(&server.addr).await;
@@ -263,6 +263,45 @@ async fn sse_streams_past_the_cap_get_503_with_retry_after() {
     assert!(retry_after(&third).is_some_and(|s| s > 0));
     let text = third.text().await.unwrap();
     assert!(text.contains("SWITCHBOARD_MAX_SSE_STREAMS"), "{text}");
+    // Standalone Streamable HTTP streams (GET /mcp) have their own slots under the same limit.
+    let mut streams = Vec::new();
+    for expected in [200, 200, 503] {
+        let mut client = McpHttp::new(server.url("/mcp"), None);
+        client.initialize().await;
+        let stream = reqwest::Client::new()
+            .get(server.url("/mcp"))
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", client.session_id().unwrap())
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), expected);
+        if expected == 503 {
+            assert!(retry_after(&stream).is_some_and(|s| s > 0));
+        }
+        streams.push((client, stream));
+    }
+    // Closing one frees its slot.
+    let (client, stream) = streams.remove(0);
+    drop(stream);
+    let mut reopened = 0;
+    for _ in 0..50 {
+        let again = reqwest::Client::new()
+            .get(server.url("/mcp"))
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", client.session_id().unwrap())
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+            .await
+            .unwrap();
+        if again.status() == 200 {
+            reopened += 1;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reopened, 1, "a closed stream gave its slot back");
 }
 
 /// Sends `head` (no blank line: the request is never finished) on a fresh connection.
