@@ -151,6 +151,24 @@ pub struct HttpSettings {
     /// Largest request body accepted: bytes, or with KiB/MiB [default: 4MiB]
     #[arg(long, env = "SWITCHBOARD_MAX_BODY")]
     pub max_body: Option<String>,
+    /// Streamable HTTP sessions at once; `initialize` past this gets 503 with Retry-After [default: 1000]
+    #[arg(long, env = "SWITCHBOARD_MAX_SESSIONS")]
+    pub max_sessions: Option<usize>,
+    /// How long a session or legacy SSE stream may go without a message before it is closed [default: 10m]
+    #[arg(long, env = "SWITCHBOARD_SESSION_IDLE")]
+    pub session_idle: Option<String>,
+    /// Legacy SSE streams (GET /sse) open at once, and separately standalone GET /mcp streams; more get 503 with Retry-After [default: 100]
+    #[arg(long, env = "SWITCHBOARD_MAX_SSE_STREAMS")]
+    pub max_sse_streams: Option<usize>,
+    /// Open TCP connections at once; past it the oldest idle one is closed, or the new one gets 503 [default: 512]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// How long a connection may take to send a request's headers, and may stay idle between requests [default: 10s]
+    #[arg(long, env = "SWITCHBOARD_HEADER_TIMEOUT")]
+    pub header_timeout: Option<String>,
+    /// Bearer token for GET /metrics, instead of or besides SWITCHBOARD_HTTP_TOKEN (prefer the environment variable)
+    #[arg(long, env = "SWITCHBOARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl HttpSettings {
@@ -164,6 +182,12 @@ impl HttpSettings {
             allowed_origins: self.allowed_origins.or(file.allowed_origins),
             shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
             max_body: self.max_body.or(file.max_body),
+            max_sessions: self.max_sessions.or(file.max_sessions),
+            session_idle: self.session_idle.or(file.session_idle),
+            max_sse_streams: self.max_sse_streams.or(file.max_sse_streams),
+            max_connections: self.max_connections.or(file.max_connections),
+            header_timeout: self.header_timeout.or(file.header_timeout),
+            metrics_token: self.metrics_token.or(file.metrics_token),
         }
     }
 }
@@ -182,6 +206,15 @@ impl std::fmt::Debug for HttpSettings {
             .field("allowed_origins", &self.allowed_origins)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("max_body", &self.max_body)
+            .field("max_sessions", &self.max_sessions)
+            .field("session_idle", &self.session_idle)
+            .field("max_sse_streams", &self.max_sse_streams)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout", &self.header_timeout)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }

@@ -251,6 +251,18 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
+    /// Streamable HTTP sessions at once.
+    pub max_sessions: usize,
+    /// Idle life of a session or a legacy SSE stream.
+    pub session_idle: Duration,
+    /// Legacy SSE streams at once.
+    pub max_sse_streams: usize,
+    /// Open TCP connections at once.
+    pub max_connections: usize,
+    /// Time allowed to send a request's headers (and to stay idle between requests).
+    pub header_timeout: Duration,
+    /// A second bearer token accepted on `/metrics`.
+    pub metrics_token: Option<SecretString>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
@@ -269,19 +281,7 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
 impl HttpConfig {
     fn from_settings(s: &HttpSettings) -> Result<HttpConfig, ConfigError> {
         let bind = parse_bind(s.bind.as_deref().unwrap_or(DEFAULT_BIND))?;
-        let token = match s.http_token.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(t) if t.chars().count() < MIN_TOKEN_CHARS => {
-                return Err(invalid(
-                    "SWITCHBOARD_HTTP_TOKEN",
-                    format!(
-                        "it has {} characters; use at least {MIN_TOKEN_CHARS} (for example the output of `openssl rand -hex 32`)",
-                        t.chars().count()
-                    ),
-                ));
-            }
-            Some(t) => Some(SecretString::from(t.to_string())),
-        };
+        let token = parse_token("SWITCHBOARD_HTTP_TOKEN", s.http_token.as_deref())?;
         let allowed_hosts = match &s.allowed_hosts {
             Some(list) => split_list(list),
             None => default_hosts(bind),
@@ -313,6 +313,16 @@ impl HttpConfig {
                 "SWITCHBOARD_MAX_BODY",
                 s.max_body.as_deref().unwrap_or("4MiB"),
             )?,
+            max_sessions: count("SWITCHBOARD_MAX_SESSIONS", s.max_sessions, 1000)?,
+            session_idle: duration("SWITCHBOARD_SESSION_IDLE", s.session_idle.as_deref(), "10m")?,
+            max_sse_streams: count("SWITCHBOARD_MAX_SSE_STREAMS", s.max_sse_streams, 100)?,
+            max_connections: count("SWITCHBOARD_MAX_CONNECTIONS", s.max_connections, 512)?,
+            header_timeout: duration(
+                "SWITCHBOARD_HEADER_TIMEOUT",
+                s.header_timeout.as_deref(),
+                "10s",
+            )?,
+            metrics_token: parse_token("SWITCHBOARD_METRICS_TOKEN", s.metrics_token.as_deref())?,
         })
     }
 
@@ -332,6 +342,36 @@ impl HttpConfig {
                 self.bind
             ),
         ))
+    }
+}
+
+/// A bearer token of at least [`MIN_TOKEN_CHARS`]; empty means none. The error never echoes it.
+fn parse_token(
+    setting: &'static str,
+    value: Option<&str>,
+) -> Result<Option<SecretString>, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() < MIN_TOKEN_CHARS => Err(invalid(
+            setting,
+            format!(
+                "it has {} characters; use at least {MIN_TOKEN_CHARS} (for example the output of `openssl rand -hex 32`)",
+                t.chars().count()
+            ),
+        )),
+        Some(t) => Ok(Some(SecretString::from(t.to_string()))),
+    }
+}
+
+/// A limit of at least 1.
+fn count(
+    setting: &'static str,
+    value: Option<usize>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(invalid(setting, "must be at least 1".into())),
+        n => Ok(n),
     }
 }
 
@@ -580,9 +620,55 @@ mod http_tests {
     }
 
     #[test]
+    fn limits_have_defaults_and_bad_ones_name_their_setting() {
+        let config = http(HttpSettings::default()).unwrap();
+        assert_eq!(config.max_sessions, 1000);
+        assert_eq!(config.session_idle, Duration::from_secs(600));
+        assert_eq!(config.max_sse_streams, 100);
+        assert_eq!(config.max_connections, 512);
+        assert_eq!(config.header_timeout, Duration::from_secs(10));
+        assert!(config.metrics_token.is_none());
+        let file: HttpSettings =
+            toml::from_str("max_sessions = 5\nsession_idle = \"30s\"\nheader_timeout = \"2s\"")
+                .unwrap();
+        let config = http(HttpSettings::default().or(file)).unwrap();
+        assert_eq!(config.max_sessions, 5);
+        assert_eq!(config.session_idle, Duration::from_secs(30));
+        assert_eq!(config.header_timeout, Duration::from_secs(2));
+        let cases = [
+            (
+                HttpSettings {
+                    max_connections: Some(0),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_CONNECTIONS",
+            ),
+            (
+                HttpSettings {
+                    session_idle: Some("forever".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_SESSION_IDLE",
+            ),
+            (
+                HttpSettings {
+                    metrics_token: Some("short".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_METRICS_TOKEN",
+            ),
+        ];
+        for (settings, name) in cases {
+            let err = http(settings).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name} is not valid")), "{err}");
+        }
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let settings = HttpSettings {
             http_token: Some("tok-0123456789abcdef-secret".into()),
+            metrics_token: Some("metrics-0123456789-secret".into()),
             ..HttpSettings::default()
         };
         assert!(!format!("{settings:?}").contains("secret"));

@@ -1,5 +1,6 @@
-//! The HTTP front door: the DNS-rebinding check (Host and Origin) on every route, and the bearer
-//! token on every MCP route. The token is compared as SHA-256 digests in constant time, so neither
+//! The HTTP front door: the DNS-rebinding check (Host and Origin) on every route, the bearer
+//! token on every MCP route, and the rule for `/metrics` (open only on a loopback bind with no
+//! token set; otherwise the HTTP token or `SWITCHBOARD_METRICS_TOKEN`). The token is compared as SHA-256 digests in constant time, so neither
 //! its bytes nor its length leak through timing, and it is never logged or echoed.
 
 use crate::metrics::{self, Rejection};
@@ -19,7 +20,14 @@ pub struct Access {
     origins: Vec<AllowedOrigin>,
     any_origin: bool,
     token_digest: Option<[u8; 32]>,
+    metrics_digest: Option<[u8; 32]>,
+    /// `/metrics` needs no token (a loopback bind, and neither token set).
+    metrics_open: bool,
 }
+
+/// The loopback names, accepted in addition to whatever list is configured: a request naming
+/// them cannot come from a rebound DNS name, and health checks on the machine use them.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 #[derive(Debug, PartialEq)]
 struct AllowedHost {
@@ -38,6 +46,8 @@ struct AllowedOrigin {
 impl Access {
     /// `hosts` and `origins` are the configured lists; an entry `*` accepts anything.
     pub fn new(hosts: &[String], origins: &[String], token: Option<&SecretString>) -> Access {
+        let loopback = LOOPBACK_HOSTS.iter().map(|h| h.to_string());
+        let hosts: Vec<String> = hosts.iter().cloned().chain(loopback).collect();
         Access {
             any_host: hosts.iter().any(|h| h.trim() == "*"),
             hosts: hosts.iter().filter_map(|h| parse_allowed_host(h)).collect(),
@@ -47,7 +57,30 @@ impl Access {
                 .filter_map(|o| parse_allowed_origin(o))
                 .collect(),
             token_digest: token.map(|t| digest(t.expose_secret().as_bytes())),
+            metrics_digest: None,
+            metrics_open: token.is_none(),
         }
+    }
+
+    /// Sets who may read `/metrics`: anyone only when `loopback_bind` and no token is set at all.
+    pub fn with_metrics(mut self, loopback_bind: bool, token: Option<&SecretString>) -> Access {
+        self.metrics_digest = token.map(|t| digest(t.expose_secret().as_bytes()));
+        self.metrics_open = loopback_bind && self.token_digest.is_none() && token.is_none();
+        self
+    }
+
+    fn metrics_ok(&self, headers: &HeaderMap) -> bool {
+        if self.metrics_open {
+            return true;
+        }
+        let presented = bearer(headers);
+        let matches = |expected: &Option<[u8; 32]>| {
+            expected
+                .as_ref()
+                .zip(presented)
+                .is_some_and(|(expected, token)| same_digest(&digest(token.as_bytes()), expected))
+        };
+        matches(&self.token_digest) | matches(&self.metrics_digest)
     }
 
     fn host_allowed(&self, uri: &Uri, headers: &HeaderMap) -> bool {
@@ -94,24 +127,48 @@ impl Access {
         let Some(expected) = &self.token_digest else {
             return true;
         };
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        let presented = bearer(headers);
         let got = digest(presented.unwrap_or("").as_bytes());
-        let same = got
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-        same && presented.is_some()
+        same_digest(&got, expected) && presented.is_some()
     }
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// Constant-time comparison of two digests.
+fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// Refuses `/metrics` with 401 unless the rule in the module docs lets the request through.
+pub async fn require_metrics_token(
+    State(access): State<Arc<Access>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if access.metrics_ok(request.headers()) {
+        return next.run(request).await;
+    }
+    metrics::global().reject(Rejection::Unauthorized);
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "unauthorized: /metrics needs `Authorization: Bearer <SWITCHBOARD_HTTP_TOKEN or SWITCHBOARD_METRICS_TOKEN>` \
+         unless the server is bound to a loopback address with no token set\n",
+    )
+        .into_response()
 }
 
 /// Refuses a foreign `Host` or `Origin` with 403, on every route (DNS-rebinding protection).
@@ -271,6 +328,10 @@ mod tests {
         assert!(ok("mcp.example.com:443"));
         assert!(!ok("mcp.example.com:8443") && !ok("evil.com") && !ok("localhost.evil.com"));
         assert!(!a.host_allowed(&uri, &HeaderMap::new()));
+        let team = access(&["mcp.example.com"], &[], None);
+        let ok = |host: &str| team.host_allowed(&uri, &headers(&[(header::HOST, host)]));
+        assert!(ok("mcp.example.com") && ok("127.0.0.1:8787") && ok("localhost"));
+        assert!(!ok("evil.com"), "loopback names are added, nothing else");
         assert!(access(&["*"], &[], None).host_allowed(&uri, &headers(&[(header::HOST, "x")])));
     }
 
@@ -301,5 +362,23 @@ mod tests {
         assert!(!ok("Basic s3cret-token-0123456789") && !ok("s3cret-token-0123456789"));
         assert!(!ok("Bearer ") && !a.token_ok(&HeaderMap::new()));
         assert!(access(&[], &[], None).token_ok(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn metrics_are_open_only_on_a_loopback_bind_without_tokens() {
+        let metrics_token = SecretString::from("metrics-token-0123456789".to_string());
+        let bearer = |t: &str| headers(&[(header::AUTHORIZATION, &format!("Bearer {t}"))]);
+        let open = access(&[], &[], None).with_metrics(true, None);
+        assert!(open.metrics_ok(&HeaderMap::new()));
+        let public = access(&[], &[], Some("s3cret-token-0123456789")).with_metrics(false, None);
+        assert!(!public.metrics_ok(&HeaderMap::new()));
+        assert!(public.metrics_ok(&bearer("s3cret-token-0123456789")));
+        let both = access(&[], &[], Some("s3cret-token-0123456789"))
+            .with_metrics(false, Some(&metrics_token));
+        assert!(both.metrics_ok(&bearer("metrics-token-0123456789")));
+        assert!(both.metrics_ok(&bearer("s3cret-token-0123456789")));
+        assert!(!both.metrics_ok(&bearer("wrong-token-0123456789")));
+        let loopback = access(&[], &[], None).with_metrics(true, Some(&metrics_token));
+        assert!(!loopback.metrics_ok(&HeaderMap::new()));
     }
 }

@@ -1,9 +1,12 @@
 //! MCP over HTTP: Streamable HTTP at `/mcp` (sessions, or stateless for replicas behind a load
 //! balancer), legacy HTTP+SSE at `/sse` + `/message`, `GET /healthz` and `GET /metrics`. Every route
-//! passes the Host/Origin check; MCP routes also need the bearer token when one is set. On
-//! shutdown it stops accepting, lets calls in flight finish within the grace period, then cancels
-//! what is left.
+//! passes the Host/Origin check; MCP routes also need the bearer token when one is set, and
+//! `/metrics` follows its own rule (see `guard`). Connections, sessions and streams are capped
+//! (see `conn`, `admission`, `legacy_sse`). On shutdown it stops accepting, lets calls in flight
+//! finish within the grace period, then cancels what is left.
 
+use super::admission::{self, BodyLimits, McpFront};
+use super::conn::{self, Limits};
 use super::guard::{self, Access};
 use super::legacy_sse;
 use crate::config::HttpConfig;
@@ -13,7 +16,6 @@ use axum::http::{StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -59,17 +61,19 @@ pub async fn serve_http(
         "listening on http://{addr}"
     );
     let stop_accepting = CancellationToken::new();
-    // SSE replies go out in several small writes; without TCP_NODELAY, Nagle's algorithm holds
-    // each one back until the client's delayed ACK (about 40 ms per call).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
-        .into_future();
-    tokio::pin!(server);
+    let kill = CancellationToken::new();
+    let limits = Limits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+    };
+    // Spawned, so that the listener closes as soon as accepting stops, while we drain.
+    let mut server = tokio::spawn(conn::serve(
+        listener,
+        router,
+        limits,
+        stop_accepting.clone(),
+        kill.clone(),
+    ));
     tokio::select! {
         result = &mut server => return result.map_err(Into::into),
         () = shutdown => {}
@@ -82,6 +86,7 @@ pub async fn serve_http(
         .is_err()
     {
         tracing::warn!("some connections did not close; stopping anyway");
+        kill.cancel();
     }
     tracing::info!("stopped");
     Ok(())
@@ -134,18 +139,34 @@ pub async fn shutdown_signal() {
 
 /// The whole HTTP surface. `sessions` ends every MCP session and stream when cancelled.
 pub fn router(app: Arc<App>, config: &HttpConfig, sessions: CancellationToken) -> Router {
-    let access = Arc::new(Access::new(
+    let access = Access::new(
         &config.allowed_hosts,
         &config.allowed_origins,
         config.token.as_ref(),
-    ));
+    )
+    .with_metrics(
+        config.bind.ip().is_loopback(),
+        config.metrics_token.as_ref(),
+    );
+    let access = Arc::new(access);
     let server = Switchboard::new(app);
+    let sse_limits = legacy_sse::Limits {
+        max_streams: config.max_sse_streams,
+        idle: config.session_idle,
+        body: body_limits(config),
+    };
     let mcp = streamable(server.clone(), config, &sessions)
-        .merge(legacy_sse::router(server, sessions, config.max_body_bytes))
+        .merge(legacy_sse::router(server, sessions, sse_limits))
         .route_layer(from_fn_with_state(access.clone(), guard::require_token));
+    let metrics = Router::new()
+        .route("/metrics", get(render_metrics))
+        .route_layer(from_fn_with_state(
+            access.clone(),
+            guard::require_metrics_token,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(render_metrics))
+        .merge(metrics)
         .merge(mcp)
         .layer(from_fn_with_state(access, guard::check_host_origin))
         .layer(from_fn_with_state(
@@ -167,18 +188,31 @@ fn streamable(server: Switchboard, config: &HttpConfig, sessions: &CancellationT
     // The factory runs per session (per request when stateless): clone a ready handler rather
     // than building the tool router again.
     let factory = move || Ok(server.clone());
-    if config.stateless {
+    let (router, sessions) = if config.stateless {
         let manager = Arc::new(NeverSessionManager::default());
-        Router::new().nest_service(
-            MCP_PATH,
-            StreamableHttpService::new(factory, manager, rmcp_config),
-        )
+        let service = StreamableHttpService::new(factory, manager, rmcp_config);
+        (Router::new().nest_service(MCP_PATH, service), None)
     } else {
-        let manager = Arc::new(LocalSessionManager::default());
-        Router::new().nest_service(
-            MCP_PATH,
-            StreamableHttpService::new(factory, manager, rmcp_config),
-        )
+        let mut manager = LocalSessionManager::default();
+        manager.session_config.keep_alive = Some(config.session_idle);
+        let manager = Arc::new(manager);
+        let service = StreamableHttpService::new(factory, manager.clone(), rmcp_config);
+        (Router::new().nest_service(MCP_PATH, service), Some(manager))
+    };
+    let front = McpFront::new(
+        sessions,
+        config.max_sessions,
+        body_limits(config),
+        config.max_sse_streams,
+    );
+    router.route_layer(from_fn_with_state(Arc::new(front), admission::mcp_front))
+}
+
+/// A JSON-RPC body must arrive whole, within the header timeout.
+fn body_limits(config: &HttpConfig) -> BodyLimits {
+    BodyLimits {
+        max_bytes: config.max_body_bytes,
+        timeout: config.header_timeout,
     }
 }
 

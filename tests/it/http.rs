@@ -3,7 +3,7 @@
 //! body limit, `/metrics`, the stateless and legacy SSE modes, and graceful shutdown.
 
 #[path = "support/http_server.rs"]
-mod http_server;
+pub mod http_server;
 
 use crate::support::scripted::{Behaviour, ScriptedUpstream};
 use crate::support::{FakeOpenRouter, TEST_KEY};

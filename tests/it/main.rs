@@ -15,6 +15,7 @@ mod hostile_answers;
 mod hostile_money;
 mod hostile_secrets;
 mod http;
+mod http_hostile;
 mod list_models;
 mod malformed_args;
 mod native;

@@ -24,7 +24,29 @@ pub struct HttpServer {
 /// key and `extra` env; returns once it logged its address.
 pub async fn start(base_url: &str, args: &[&str], extra: &[(&str, &str)]) -> HttpServer {
     let (child, stderr, data_dir) = spawn(base_url, args, extra);
-    let mut child = child;
+    listening(child, stderr, data_dir).await
+}
+
+/// Like [`start`], with the server's open-file limit (`ulimit -n`) set to `nofile`.
+#[allow(dead_code)] // used by tests/flood.rs, which shares this file
+pub async fn start_with_fd_limit(
+    base_url: &str,
+    args: &[&str],
+    extra: &[(&str, &str)],
+    nofile: u32,
+) -> HttpServer {
+    let mut command = Command::new("/bin/sh");
+    let script = format!("ulimit -n {nofile} && exec \"$0\" \"$@\"");
+    command.args(["-c", &script, BIN]);
+    let (child, stderr, data_dir) = spawn_with(command, base_url, args, extra);
+    listening(child, stderr, data_dir).await
+}
+
+async fn listening(
+    mut child: Child,
+    stderr: Arc<Mutex<String>>,
+    data_dir: tempfile::TempDir,
+) -> HttpServer {
     let addr = wait_for_address(&mut child, &stderr).await;
     HttpServer {
         addr,
@@ -40,8 +62,16 @@ pub fn spawn(
     args: &[&str],
     extra: &[(&str, &str)],
 ) -> (Child, Arc<Mutex<String>>, tempfile::TempDir) {
+    spawn_with(Command::new(BIN), base_url, args, extra)
+}
+
+fn spawn_with(
+    mut command: Command,
+    base_url: &str,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> (Child, Arc<Mutex<String>>, tempfile::TempDir) {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut command = Command::new(BIN);
     command.arg("http").args(args);
     if !args.contains(&"--bind") {
         command.args(["--bind", "127.0.0.1:0"]);
@@ -125,9 +155,12 @@ impl HttpServer {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// `GET /metrics` as text.
+    /// `GET /metrics` as text, with the test token (needed when the server has one).
     pub async fn metrics(&self) -> String {
-        reqwest::get(self.url("/metrics"))
+        reqwest::Client::new()
+            .get(self.url("/metrics"))
+            .bearer_auth(TOKEN)
+            .send()
             .await
             .expect("GET /metrics")
             .text()
@@ -154,6 +187,11 @@ impl McpHttp {
             session: None,
             next_id: 1,
         }
+    }
+
+    /// The `Mcp-Session-Id` the server gave, once initialized.
+    pub fn session_id(&self) -> Option<String> {
+        self.session.clone()
     }
 
     /// POSTs one JSON-RPC message and returns the raw response.
