@@ -1,10 +1,15 @@
 //! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
-//! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
+//! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted;
+//! the resources ([`resources`]) and prompts ([`prompts`]); the server's name, title and icon.
 
 mod args;
+mod health;
+mod icon;
 mod logging;
 mod progress;
+mod prompts;
 mod published;
+mod resources;
 #[cfg(test)]
 mod schema;
 mod tally;
@@ -21,7 +26,9 @@ use logging::LogLevel;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CustomRequest, CustomResult, Implementation, RequestMetaObject, ServerCapabilities,
+    CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse, Icon, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ServerCapabilities,
     ServerConfig,
 };
 use rmcp::service::RequestContext;
@@ -34,6 +41,8 @@ const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models
 estimate_cost prices a prompt without sending it; ask_model asks one model (falling back to others on \
 failure); compare_models asks 2-8 models side by side; account_status shows spend and budget. \
 ask_model and compare_models spend credits.";
+/// Where hosts send people who want to know more (`websiteUrl` in `initialize`).
+const WEBSITE: &str = "https://github.com/openrouter-switchboard/openrouter-switchboard";
 
 #[derive(Clone)]
 pub struct Switchboard {
@@ -88,7 +97,10 @@ impl Switchboard {
 #[cfg_attr(test, rmcp::tool_router(router = generated_router))]
 impl Switchboard {
     /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Ask a model",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn ask_model(
         &self,
         Parameters(args): Parameters<AskModelArgs>,
@@ -112,7 +124,10 @@ impl Switchboard {
     }
 
     /// Send one prompt to 2-8 models at once and return the answers side by side; each model fails on its own. Spends credits.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Compare models",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn compare_models(
         &self,
         Parameters(args): Parameters<CompareModelsArgs>,
@@ -133,25 +148,42 @@ impl Switchboard {
     }
 
     /// Search the OpenRouter catalog: ids, context windows, prices in USD per 1M tokens, capabilities. Free.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Find models",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn list_models(
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(within(&self.app, async { list_models::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                list_models::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Estimate cost",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn estimate_cost(
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(within(&self.app, async { estimate_cost::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                estimate_cost::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
     #[tool(
+        title = "Account status",
         annotations(read_only_hint = true, open_world_hint = true),
         input_schema = rmcp::handler::server::common::schema_for_empty_input()
     )]
@@ -172,6 +204,17 @@ impl Switchboard {
             text
         })
     }
+}
+
+/// Who this server is, as `initialize` says: name, version, title, icon, website.
+fn server_info() -> Implementation {
+    let icon = Icon::new(icon::data_uri())
+        .with_mime_type("image/png")
+        .with_sizes(vec![icon::SIZES.to_string()]);
+    Implementation::new("openrouter-switchboard", env!("CARGO_PKG_VERSION"))
+        .with_title("OpenRouter Switchboard")
+        .with_icons(vec![icon])
+        .with_website_url(WEBSITE)
 }
 
 /// Runs one tool call under the whole-call deadline (`SWITCHBOARD_TIMEOUT`, catalog fetch included).
@@ -198,13 +241,56 @@ impl ServerHandler for Switchboard {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_logging()
+                .enable_resources()
+                .enable_prompts()
                 .build(),
         )
-        .with_server_info(Implementation::new(
-            "openrouter-switchboard",
-            env!("CARGO_PKG_VERSION"),
-        ))
+        .with_server_info(server_info())
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::list()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
+    }
+
+    /// Reads run under the call deadline, like tools: a catalog fetch never outlasts it.
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let read = resources::read(&self.app, &request.uri);
+        within(&self.app, read).await.map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
     }
 
     #[allow(deprecated)] // logging serves peers before 2026-07-28
