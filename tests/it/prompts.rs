@@ -168,3 +168,49 @@ async fn bad_prompt_arguments_are_invalid_params_naming_the_field_and_the_fix() 
     );
     server.stop().await;
 }
+
+/// The MCP Bundle's manifest lists the same prompts, with the same arguments, as `prompts/list`.
+#[tokio::test]
+async fn the_bundle_manifest_lists_the_prompts_the_server_serves() {
+    let fake = FakeOpenRouter::start().await;
+    let server = McpServer::start(&fake).await;
+    let served: Vec<(String, Vec<String>)> = server
+        .client
+        .list_prompts(None)
+        .await
+        .unwrap()
+        .prompts
+        .into_iter()
+        .map(|p| {
+            let args = p
+                .arguments
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            (p.name, args)
+        })
+        .collect();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/manifest.json"
+    ))
+    .unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    let declared: Vec<(String, Vec<String>)> = manifest["prompts"]
+        .as_array()
+        .expect("manifest.json lists prompts")
+        .iter()
+        .map(|p| {
+            let args = p["arguments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect();
+            (p["name"].as_str().unwrap().to_string(), args)
+        })
+        .collect();
+    assert_eq!(declared, served);
+    server.stop().await;
+}
