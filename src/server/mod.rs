@@ -13,6 +13,7 @@ mod resources;
 #[cfg(test)]
 mod schema;
 mod tally;
+mod usage;
 
 use crate::App;
 use crate::tools::ToolError;

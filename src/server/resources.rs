@@ -2,18 +2,17 @@
 //! server's spend (`switchboard://usage`) and router health (`switchboard://health`), as compact
 //! JSON with cache hints. Nothing secret goes in: every body passes through the key redaction.
 
-use super::health;
+use super::{health, usage};
 use crate::App;
 use crate::catalog::suggest::closest_ids;
 use crate::catalog::{ModelInfo, Snapshot, Source};
 use crate::pricing::{self, Price};
-use crate::store::LedgerRow;
 use crate::tools::input::shown;
 use crate::tools::list_models::{CatalogOutput, ModelOutput, per_million};
 use rmcp::ErrorData;
 use rmcp::model::{CacheScope, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 use serde::Serialize;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 pub const MODELS: &str = "openrouter://models";
 const MODEL_PREFIX: &str = "openrouter://models/";
@@ -23,9 +22,6 @@ pub const HEALTH: &str = "switchboard://health";
 const JSON: &str = "application/json";
 /// Longest model id accepted, as in the tools.
 const MAX_ID_CHARS: usize = 256;
-/// How many UTC days `switchboard://usage` covers, today included.
-const USAGE_DAYS: i64 = 31;
-const DAY_MS: i64 = 86_400_000;
 
 /// The fixed resources `resources/list` returns.
 pub fn list() -> Vec<Resource> {
@@ -71,7 +67,7 @@ pub fn templates() -> Vec<ResourceTemplate> {
 pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     let (body, ttl, scope) = match uri {
         MODELS => catalog(app).await,
-        USAGE => (usage(app).await, Duration::ZERO, CacheScope::Private),
+        USAGE => (usage::body(app).await, Duration::ZERO, CacheScope::Private),
         HEALTH => (health::body(app).await, Duration::ZERO, CacheScope::Private),
         _ => match uri.strip_prefix(MODEL_PREFIX) {
             Some(id) => model(app, id).await?,
@@ -258,102 +254,6 @@ fn percent_decoded(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-#[derive(Serialize)]
-struct UsageBody {
-    period: &'static str,
-    limit_usd: Option<f64>,
-    /// Settled costs this period, plus the worst case of calls that never settled.
-    spent_usd: f64,
-    /// Worst cases held by calls in flight.
-    reserved_usd: f64,
-    left_usd: Option<f64>,
-    /// Newest first.
-    days: Vec<Day>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ledger_error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Day {
-    /// UTC, YYYY-MM-DD.
-    day: String,
-    calls: u64,
-    cost_usd: f64,
-    models: Vec<LedgerRowOut>,
-}
-
-#[derive(Serialize)]
-struct LedgerRowOut {
-    model: String,
-    calls: u64,
-    cost_usd: f64,
-}
-
-async fn usage(app: &App) -> String {
-    let limit = app.budget.limit();
-    let today = crate::store::now_millis().div_euclid(DAY_MS);
-    let since = (today - (USAGE_DAYS - 1)) * DAY_MS;
-    let read = async {
-        let spend = app.budget.spend().await?;
-        let rows = app.budget.store().ledger_by_day(since).await?;
-        Ok::<_, crate::store::StoreError>((spend, rows))
-    };
-    let (spend, rows, ledger_error) = match read.await {
-        Ok((spend, rows)) => (spend, rows, None),
-        Err(error) => (
-            Default::default(),
-            Vec::new(),
-            Some(health::store_problem(app, &error)),
-        ),
-    };
-    to_json(&UsageBody {
-        period: app.budget.period().as_str(),
-        limit_usd: limit,
-        spent_usd: spend.settled,
-        reserved_usd: spend.reserved,
-        left_usd: limit.map(|l| pricing::usd((l - spend.total()).max(0.0))),
-        days: days(rows),
-        ledger_error,
-    })
-}
-
-/// Groups `(day, row)` pairs (newest day first) into days.
-fn days(rows: Vec<(i64, LedgerRow)>) -> Vec<Day> {
-    let mut days: Vec<(i64, Day)> = Vec::new();
-    for (day, row) in rows {
-        if days.last().is_none_or(|(last, _)| *last != day) {
-            days.push((
-                day,
-                Day {
-                    day: date(day),
-                    calls: 0,
-                    cost_usd: 0.0,
-                    models: Vec::new(),
-                },
-            ));
-        }
-        if let Some((_, entry)) = days.last_mut() {
-            entry.calls += row.calls;
-            entry.cost_usd = pricing::usd(entry.cost_usd + row.cost_usd);
-            entry.models.push(LedgerRowOut {
-                model: row.model,
-                calls: row.calls,
-                cost_usd: row.cost_usd,
-            });
-        }
-    }
-    days.into_iter().map(|(_, day)| day).collect()
-}
-
-/// `YYYY-MM-DD` of a day count since the epoch.
-fn date(day: i64) -> String {
-    let secs = u64::try_from(day.max(0))
-        .unwrap_or(0)
-        .saturating_mul(86_400);
-    let at = UNIX_EPOCH + Duration::from_secs(secs);
-    humantime::format_rfc3339_seconds(at).to_string()[..10].to_string()
-}
-
 /// Compact JSON; serialising these plain structs cannot fail.
 pub fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
@@ -378,24 +278,5 @@ mod tests {
                 "{bad}: {error:?}"
             );
         }
-    }
-
-    #[test]
-    fn days_group_rows_and_sum_them_exactly() {
-        let row = |model: &str, calls, cost_usd| LedgerRow {
-            model: model.into(),
-            calls,
-            cost_usd,
-        };
-        let grouped = days(vec![
-            (20_424, row("a/b", 2, 0.1)),
-            (20_424, row("c/d", 1, 0.2)),
-            (20_423, row("a/b", 1, 0.3)),
-        ]);
-        assert_eq!(grouped.len(), 2);
-        assert_eq!(grouped[0].day, "2025-12-02");
-        assert_eq!((grouped[0].calls, grouped[0].cost_usd), (3, 0.3));
-        assert_eq!(grouped[1].day, "2025-12-01");
-        assert_eq!(grouped[1].models.len(), 1);
     }
 }
