@@ -3,6 +3,7 @@
 //! the resources ([`resources`]) and prompts ([`prompts`]); the server's name, title and icon.
 
 mod args;
+mod complete;
 mod health;
 mod icon;
 mod logging;
@@ -27,10 +28,10 @@ use logging::LogLevel;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse, Icon, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ServerCapabilities,
-    ServerConfig,
+    CompleteRequestParams, CompleteResult, CustomRequest, CustomResult, GetPromptRequestParams,
+    GetPromptResponse, Icon, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    RequestMetaObject, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
@@ -244,6 +245,7 @@ impl ServerHandler for Switchboard {
                 .enable_logging()
                 .enable_resources()
                 .enable_prompts()
+                .enable_completions()
                 .build(),
         )
         .with_server_info(server_info())
@@ -292,6 +294,15 @@ impl ServerHandler for Switchboard {
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    /// Catalog ids for the prompt and template arguments that name models.
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        within(&self.app, complete::complete(&self.app, &request)).await
     }
 
     #[allow(deprecated)] // logging serves peers before 2026-07-28

@@ -8,6 +8,7 @@ use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMes
 
 pub const SECOND_OPINION: &str = "second_opinion";
 pub const CROSS_CHECK: &str = "cross_check";
+pub const NAMES: [&str; 2] = [SECOND_OPINION, CROSS_CHECK];
 /// Longest model id accepted, as in the tools.
 const MAX_ID_CHARS: usize = 256;
 /// `compare_models` takes 2 to 8 models.

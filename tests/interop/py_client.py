@@ -7,7 +7,7 @@ usage:
 
 Checks: the tool list, list_models and estimate_cost structured output, ask_model against the fake
 OpenRouter with progress, and an unknown model as a tool error; every resource and the model
-template read as JSON, and both prompts listed and expanded. Exits non-zero on any failure.
+template read as JSON, both prompts listed and expanded, and a model argument completed. Exits non-zero on any failure.
 """
 
 import asyncio
@@ -16,6 +16,7 @@ import os
 import sys
 
 import httpx2
+import mcp_types
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
@@ -104,6 +105,10 @@ async def resources_and_prompts(session) -> None:
     got = await session.get_prompt("cross_check", {"claim": "The sky is green", "models": f"{MODEL},google/gemini-2.5-flash"})
     text = got.messages[0].content.text
     check("`compare_models`" in text and "The sky is green" in text, "cross_check leads to compare_models")
+
+    ref = mcp_types.PromptReference(name="second_opinion")
+    done = await session.complete(ref, {"name": "model", "value": "openai/"})
+    check(MODEL in done.completion.values, f"completion/complete offers catalog ids ({done.completion.values})")
 
 
 async def main() -> None:

@@ -4,7 +4,9 @@
 
 use crate::support::{FakeOpenRouter, McpServer};
 use rmcp::ServiceError;
-use rmcp::model::{GetPromptRequestParams, GetPromptResult, Role};
+use rmcp::model::{
+    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, GetPromptResult, Reference, Role,
+};
 use serde_json::{Value, json};
 
 async fn get(server: &McpServer, name: &str, args: Value) -> Result<GetPromptResult, ServiceError> {
@@ -212,5 +214,78 @@ async fn the_bundle_manifest_lists_the_prompts_the_server_serves() {
         })
         .collect();
     assert_eq!(declared, served);
+    server.stop().await;
+}
+
+async fn completions(
+    server: &McpServer,
+    reference: Reference,
+    argument: &str,
+    value: &str,
+) -> Vec<String> {
+    let params = CompleteRequestParams::new(reference, ArgumentInfo::new(argument, value));
+    let result = server
+        .client
+        .complete(params)
+        .await
+        .unwrap_or_else(|e| panic!("{argument}={value}: {e}"));
+    result.completion.values
+}
+
+/// While the user types a model id, the host offers the catalog ids that match (and only the ones
+/// the policy allows), for both prompts and the model template.
+#[tokio::test]
+async fn model_arguments_complete_to_catalog_ids() {
+    let fake = FakeOpenRouter::start().await;
+    let server = McpServer::start_with(
+        &fake,
+        &[(
+            "SWITCHBOARD_ALLOWED_MODELS",
+            "openai/*,google/*,anthropic/*",
+        )],
+    )
+    .await;
+    let opinion = || Reference::for_prompt("second_opinion");
+    assert_eq!(
+        completions(&server, opinion(), "model", "anthropic/").await,
+        ["anthropic/claude-sonnet-4.5"]
+    );
+    assert_eq!(
+        completions(&server, opinion(), "model", "GEMINI").await,
+        ["google/gemini-2.5-flash"]
+    );
+    assert_eq!(
+        completions(&server, opinion(), "model", "grok").await,
+        Vec::<String>::new(),
+        "not allowed"
+    );
+    assert_eq!(
+        completions(&server, opinion(), "question", "Why").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        completions(
+            &server,
+            Reference::for_prompt("cross_check"),
+            "models",
+            "openai/gpt-5-mini,goo"
+        )
+        .await,
+        ["openai/gpt-5-mini, google/gemini-2.5-flash"],
+        "the last id of the list is completed, the others kept"
+    );
+    let template = Reference::for_resource("openrouter://models/{id}");
+    assert_eq!(
+        completions(&server, template, "id", "open").await,
+        ["openai/gpt-5-mini"]
+    );
+    let unknown =
+        CompleteRequestParams::new(Reference::for_prompt("nope"), ArgumentInfo::new("x", ""));
+    match server.client.complete(unknown).await {
+        Err(ServiceError::McpError(error)) => {
+            assert!(error.message.contains("second_opinion"), "{error:?}")
+        }
+        other => panic!("an unknown prompt is an error: {other:?}"),
+    }
     server.stop().await;
 }
