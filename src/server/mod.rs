@@ -1,6 +1,7 @@
 //! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
 //! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted;
-//! the resources ([`resources`]) and prompts ([`prompts`]); the server's name, title and icon.
+//! the resources, prompts and completions (modules `resources`, `prompts`, `complete`); the server's
+//! name, title and icon.
 
 mod args;
 mod complete;
