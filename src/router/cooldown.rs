@@ -80,6 +80,49 @@ impl Cooldowns {
         list.sort();
         list
     }
+
+    /// Every model with a failure streak, for the health resource: how many attempts in a row
+    /// failed and how long its cooldown has left (`None` once it ended or before it started).
+    pub fn snapshot(&self) -> CooldownSnapshot {
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let mut states: Vec<ModelState> = models
+            .iter()
+            .map(|(model, health)| ModelState {
+                model: model.clone(),
+                failures_in_a_row: health.failures_in_a_row,
+                cooling_for: health
+                    .cooling_until
+                    .and_then(|until| until.checked_duration_since(now))
+                    .filter(|left| !left.is_zero()),
+            })
+            .collect();
+        states.sort_by(|a, b| a.model.cmp(&b.model));
+        CooldownSnapshot {
+            threshold: self.threshold,
+            period: self.period,
+            models: states,
+        }
+    }
+}
+
+/// What [`Cooldowns::snapshot`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CooldownSnapshot {
+    /// Failed attempts in a row that start a cooldown.
+    pub threshold: u32,
+    pub period: Duration,
+    /// Models whose last attempts failed, by id.
+    pub models: Vec<ModelState>,
+}
+
+/// One model's failure streak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelState {
+    pub model: String,
+    pub failures_in_a_row: u32,
+    /// Time left in its cooldown, if it is cooling down now.
+    pub cooling_for: Option<Duration>,
 }
 
 #[cfg(test)]
@@ -97,6 +140,30 @@ mod tests {
         assert_eq!(cooldowns.cooling().len(), 1);
         cooldowns.record_success("a/b");
         assert!(cooldowns.remaining("a/b").is_none());
+    }
+
+    #[test]
+    fn the_snapshot_shows_streaks_and_cooldowns_and_forgets_a_model_that_answers() {
+        let cooldowns = Cooldowns::new(2, Duration::from_secs(60));
+        cooldowns.record_failure("b/flaky");
+        cooldowns.record_failure("a/down");
+        cooldowns.record_failure("a/down");
+        let snapshot = cooldowns.snapshot();
+        assert_eq!(
+            (snapshot.threshold, snapshot.period),
+            (2, Duration::from_secs(60))
+        );
+        let names: Vec<_> = snapshot.models.iter().map(|m| m.model.as_str()).collect();
+        assert_eq!(names, ["a/down", "b/flaky"]);
+        assert_eq!(snapshot.models[0].failures_in_a_row, 2);
+        assert!(
+            snapshot.models[0]
+                .cooling_for
+                .is_some_and(|d| d <= Duration::from_secs(60))
+        );
+        assert_eq!(snapshot.models[1].cooling_for, None);
+        cooldowns.record_success("a/down");
+        assert_eq!(cooldowns.snapshot().models.len(), 1);
     }
 
     #[test]

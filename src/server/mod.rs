@@ -1,13 +1,21 @@
 //! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
-//! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
+//! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted;
+//! the resources, prompts and completions (modules `resources`, `prompts`, `complete`); the server's
+//! name, title and icon.
 
 mod args;
+mod complete;
+mod health;
+mod icon;
 mod logging;
 mod progress;
+mod prompts;
 mod published;
+mod resources;
 #[cfg(test)]
 mod schema;
 mod tally;
+mod usage;
 
 use crate::App;
 use crate::tools::ToolError;
@@ -21,8 +29,10 @@ use logging::LogLevel;
 use progress::ProgressReporter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CustomRequest, CustomResult, Implementation, RequestMetaObject, ServerCapabilities,
-    ServerConfig,
+    CompleteRequestParams, CompleteResult, CustomRequest, CustomResult, GetPromptRequestParams,
+    GetPromptResponse, Icon, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    RequestMetaObject, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
@@ -34,6 +44,8 @@ const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models
 estimate_cost prices a prompt without sending it; ask_model asks one model (falling back to others on \
 failure); compare_models asks 2-8 models side by side; account_status shows spend and budget. \
 ask_model and compare_models spend credits.";
+/// Where hosts send people who want to know more (`websiteUrl` in `initialize`).
+const WEBSITE: &str = "https://github.com/openrouter-switchboard/openrouter-switchboard";
 
 #[derive(Clone)]
 pub struct Switchboard {
@@ -88,7 +100,10 @@ impl Switchboard {
 #[cfg_attr(test, rmcp::tool_router(router = generated_router))]
 impl Switchboard {
     /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Ask a model",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn ask_model(
         &self,
         Parameters(args): Parameters<AskModelArgs>,
@@ -112,7 +127,10 @@ impl Switchboard {
     }
 
     /// Send one prompt to 2-8 models at once and return the answers side by side; each model fails on its own. Spends credits.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Compare models",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn compare_models(
         &self,
         Parameters(args): Parameters<CompareModelsArgs>,
@@ -133,7 +151,10 @@ impl Switchboard {
     }
 
     /// Search the OpenRouter catalog: ids, context windows, prices in USD per 1M tokens, capabilities. Free.
-    #[tool(annotations(read_only_hint = true, open_world_hint = true))]
+    #[tool(
+        title = "Find models",
+        annotations(read_only_hint = true, open_world_hint = true)
+    )]
     async fn list_models(
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
@@ -147,7 +168,10 @@ impl Switchboard {
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Estimate cost",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn estimate_cost(
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
@@ -162,6 +186,7 @@ impl Switchboard {
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
     #[tool(
+        title = "Account status",
         annotations(read_only_hint = true, open_world_hint = true),
         input_schema = rmcp::handler::server::common::schema_for_empty_input()
     )]
@@ -182,6 +207,17 @@ impl Switchboard {
             text
         })
     }
+}
+
+/// Who this server is, as `initialize` says: name, version, title, icon, website.
+fn server_info() -> Implementation {
+    let icon = Icon::new(icon::data_uri())
+        .with_mime_type("image/png")
+        .with_sizes(vec![icon::SIZES.to_string()]);
+    Implementation::new("openrouter-switchboard", env!("CARGO_PKG_VERSION"))
+        .with_title("OpenRouter Switchboard")
+        .with_icons(vec![icon])
+        .with_website_url(WEBSITE)
 }
 
 /// Runs one tool call under the whole-call deadline (`SWITCHBOARD_TIMEOUT`, catalog fetch included).
@@ -208,13 +244,66 @@ impl ServerHandler for Switchboard {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_logging()
+                .enable_resources()
+                .enable_prompts()
+                .enable_completions()
                 .build(),
         )
-        .with_server_info(Implementation::new(
-            "openrouter-switchboard",
-            env!("CARGO_PKG_VERSION"),
-        ))
+        .with_server_info(server_info())
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::list()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
+    }
+
+    /// Reads run under the call deadline, like tools: a catalog fetch never outlasts it.
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let read = resources::read(&self.app, &request.uri);
+        within(&self.app, read).await.map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    /// Catalog ids for the prompt and template arguments that name models.
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        within(&self.app, complete::complete(&self.app, &request)).await
     }
 
     #[allow(deprecated)] // logging serves peers before 2026-07-28

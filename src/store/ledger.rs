@@ -143,6 +143,29 @@ impl Store {
         })
         .await
     }
+
+    /// Settled spend since `since` (ms), per UTC day (days since the epoch) and model: newest
+    /// day first, costliest model first within a day. Counted as [`Store::ledger`] counts.
+    pub async fn ledger_by_day(&self, since: i64) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
+        self.run(move |c| {
+            let mut statement = c.prepare(
+                "SELECT at / 86400000 AS day, model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent
+                 FROM ledger
+                 WHERE at >= ?1 AND (reserved_until IS NULL OR reserved_until <= ?2)
+                 GROUP BY day, model ORDER BY day DESC, spent DESC, model",
+            )?;
+            let rows = statement.query_map(params![since, now_millis()], |r| {
+                let row = LedgerRow {
+                    model: r.get(1)?,
+                    calls: r.get::<_, i64>(2)? as u64,
+                    cost_usd: pricing::usd(r.get(3)?),
+                };
+                Ok((r.get::<_, i64>(0)?, row))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +253,50 @@ mod tests {
             .unwrap();
         assert!(refused.is_err(), "the unsettled call still counts");
         assert_eq!(store.ledger(0).await.unwrap()[0].cost_usd, 0.9);
+    }
+
+    #[tokio::test]
+    async fn spend_by_day_splits_at_utc_midnight_and_leaves_out_open_reservations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("s.db"));
+        let day = 86_400_000_i64;
+        store
+            .run_blocking(move |c| {
+                for (at, model, cost) in [
+                    (3 * day - 1, "a/b", 0.25),
+                    (3 * day - 2, "a/b", 0.5),
+                    (3 * day, "a/b", 0.125),
+                    (3 * day + 5, "c/d", 1.0),
+                    (day, "old", 9.0),
+                ] {
+                    c.execute(
+                        "INSERT INTO ledger (at, model, cost) VALUES (?1, ?2, ?3)",
+                        params![at, model, cost],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+            .reserve("c/d".into(), 0.5, 0, 100.0, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
+        let rows = store.ledger_by_day(2 * day).await.unwrap();
+        let row = |model: &str, calls, cost_usd| LedgerRow {
+            model: model.into(),
+            calls,
+            cost_usd,
+        };
+        // Day 1 is before `since`; the reservation still held is not spend.
+        assert_eq!(
+            rows,
+            [
+                (3, row("c/d", 1, 1.0)),
+                (3, row("a/b", 1, 0.125)),
+                (2, row("a/b", 2, 0.75)),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -6,20 +6,25 @@ usage:
   py_client.py sse   URL    [--token T]                   (legacy HTTP+SSE, protocol 2024-11-05)
 
 Checks: the tool list, list_models and estimate_cost structured output, ask_model against the fake
-OpenRouter with progress, and an unknown model as a tool error. Exits non-zero on any failure.
+OpenRouter with progress, and an unknown model as a tool error; every resource and the model
+template read as JSON, both prompts listed and expanded, and a model argument completed. Exits non-zero on any failure.
 """
 
 import asyncio
+import json
 import os
 import sys
 
 import httpx2
+import mcp_types
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 TOOLS = {"ask_model", "compare_models", "list_models", "estimate_cost"}
 MODEL = "openai/gpt-5-mini"
+RESOURCES = ["openrouter://models", "switchboard://usage", "switchboard://health"]
+PROMPTS = ["second_opinion", "cross_check"]
 SERVER_ENV = ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "SWITCHBOARD_DATA_DIR", "SWITCHBOARD_CACHE", "RUST_LOG")
 
 
@@ -67,6 +72,43 @@ async def exercise(session) -> None:
     text = unknown.content[0].text if unknown.content else ""
     check(bool(unknown.is_error) and MODEL in text, "an unknown model is a tool error that suggests the closest id")
     print(f"  progress notifications seen: {len(progress)}")
+    await resources_and_prompts(session)
+
+
+async def read_json(session, uri: str) -> dict:
+    result = await session.read_resource(uri)
+    content = result.contents[0]
+    check(content.mime_type == "application/json" and hasattr(content, "text"), f"{uri} is JSON text")
+    return json.loads(content.text)
+
+
+async def resources_and_prompts(session) -> None:
+    listed = await session.list_resources()
+    check([str(r.uri) for r in listed.resources] == RESOURCES, f"resources/list ({[str(r.uri) for r in listed.resources]})")
+    check(all(r.title and r.mime_type == "application/json" for r in listed.resources), "each resource has a title and a MIME type")
+    templates = await session.list_resource_templates()
+    check([t.uri_template for t in templates.resource_templates] == ["openrouter://models/{id}"], "resources/templates/list")
+    catalog = await read_json(session, "openrouter://models")
+    check(any(m["id"] == MODEL for m in catalog["models"]), f"the catalog holds {MODEL}")
+    record = await read_json(session, "openrouter://models/openai%2Fgpt-5-mini")
+    check(record["id"] == MODEL and "prompt_price_per_m" in record, "the template reads one model's record")
+    usage = await read_json(session, "switchboard://usage")
+    check("days" in usage and "period" in usage, "switchboard://usage has days and the budget period")
+    health = await read_json(session, "switchboard://health")
+    check(health["store"]["ok"] is True and "models" in health, "switchboard://health has models and the store status")
+
+    prompts = await session.list_prompts()
+    check([p.name for p in prompts.prompts] == PROMPTS, f"prompts/list ({[p.name for p in prompts.prompts]})")
+    got = await session.get_prompt("second_opinion", {"question": "Is 2 prime?", "model": MODEL})
+    text = got.messages[0].content.text
+    check("`ask_model`" in text and "Is 2 prime?" in text, "second_opinion leads to ask_model")
+    got = await session.get_prompt("cross_check", {"claim": "The sky is green", "models": f"{MODEL},google/gemini-2.5-flash"})
+    text = got.messages[0].content.text
+    check("`compare_models`" in text and "The sky is green" in text, "cross_check leads to compare_models")
+
+    ref = mcp_types.PromptReference(name="second_opinion")
+    done = await session.complete(ref, {"name": "model", "value": "openai/"})
+    check(MODEL in done.completion.values, f"completion/complete offers catalog ids ({done.completion.values})")
 
 
 async def main() -> None:

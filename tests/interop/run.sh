@@ -4,7 +4,8 @@
 #   - the official Python SDK (PyPI mcp==2.3.0), mode="legacy" and mode="auto", over stdio,
 #     Streamable HTTP (sessions and --stateless, with the bearer token) and legacy HTTP+SSE;
 #   - the MCP Inspector CLI (npm @modelcontextprotocol/inspector@2.12.0) listing and calling
-#     list_models and estimate_cost over stdio, Streamable HTTP and SSE;
+#     list_models and estimate_cost over stdio, Streamable HTTP and SSE, and listing and reading
+#     every resource and template and listing and getting both prompts over stdio and HTTP;
 #   - the conformance suite (npm @modelcontextprotocol/conformance@0.1.16) against `http`, with
 #     conformance-baseline.yml as expected failures.
 #
@@ -202,6 +203,38 @@ check "inspector --stateless HTTP tools/call estimate_cost" inspector_json "$PRI
   --method tools/call --tool-name estimate_cost --tool-arg model=openai/gpt-5-mini prompt_tokens=1000
 check "inspector legacy SSE tools/call list_models" inspector_json "$LISTED" "http://$SESSIONS/sse" --transport sse "${AUTH[@]}" \
   --method tools/call --tool-name list_models --tool-arg limit=2
+RESOURCE_URIS='[r["uri"] for r in d["result"]["resources"]] == ["openrouter://models", "switchboard://usage", "switchboard://health"] and all(r.get("title") and r["mimeType"] == "application/json" for r in d["result"]["resources"])'
+TEMPLATES='[t["uriTemplate"] for t in d["result"]["resourceTemplates"]] == ["openrouter://models/{id}"]'
+# A read's one content is JSON text; `b` is its parsed body.
+READ='d["result"]["contents"][0]["mimeType"] == "application/json" and (lambda b: '
+CATALOG="$READ"'len(b["models"]) == 9)(json.loads(d["result"]["contents"][0]["text"]))'
+RECORD="$READ"'b["id"] == "openai/gpt-5-mini")(json.loads(d["result"]["contents"][0]["text"]))'
+USAGE="$READ"'"days" in b)(json.loads(d["result"]["contents"][0]["text"]))'
+HEALTH="$READ"'b["store"]["ok"])(json.loads(d["result"]["contents"][0]["text"]))'
+PROMPT_NAMES='[p["name"] for p in d["result"]["prompts"]] == ["second_opinion", "cross_check"]'
+ASKS='"`ask_model`" in d["result"]["messages"][0]["content"]["text"]'
+COMPARES='"`compare_models`" in d["result"]["messages"][0]["content"]["text"]'
+surface_checks() { # LABEL TARGET [ARGS...]: every resource and the template read, both prompts got
+  local label=$1; shift
+  check "inspector $label resources/list" inspector_json "$RESOURCE_URIS" "$@" --method resources/list
+  check "inspector $label resources/templates/list" inspector_json "$TEMPLATES" "$@" --method resources/templates/list
+  check "inspector $label resources/read openrouter://models" inspector_json "$CATALOG" "$@" \
+    --method resources/read --uri openrouter://models
+  check "inspector $label resources/read openrouter://models/{id}" inspector_json "$RECORD" "$@" \
+    --method resources/read --uri openrouter://models/openai%2Fgpt-5-mini
+  check "inspector $label resources/read switchboard://usage" inspector_json "$USAGE" "$@" \
+    --method resources/read --uri switchboard://usage
+  check "inspector $label resources/read switchboard://health" inspector_json "$HEALTH" "$@" \
+    --method resources/read --uri switchboard://health
+  check "inspector $label prompts/list" inspector_json "$PROMPT_NAMES" "$@" --method prompts/list
+  check "inspector $label prompts/get second_opinion" inspector_json "$ASKS" "$@" \
+    --method prompts/get --prompt-name second_opinion --prompt-args "question=Why is the sky blue?" model=openai/gpt-5-mini
+  check "inspector $label prompts/get cross_check" inspector_json "$COMPARES" "$@" \
+    --method prompts/get --prompt-name cross_check --prompt-args "claim=Water is wet" models=openai/gpt-5-mini,google/gemini-2.5-flash
+}
+surface_checks stdio "$BIN" stdio "${STDIO_ENV[@]}"
+surface_checks "streamable HTTP" "http://$SESSIONS/mcp" "${AUTH[@]}"
+surface_checks "--stateless HTTP" "http://$STATELESS/mcp" "${AUTH[@]}"
 check "inspector without the token is refused (401)" refused_saying auth_required \
   "${INSPECTOR[@]}" "http://$SESSIONS/mcp" --stored-auth-only --method tools/list
 
@@ -209,7 +242,7 @@ echo "== conformance suite"
 check "conformance --suite all (sessions), failures exactly conformance-baseline.yml" \
   "${CONFORMANCE[@]}" server --url "http://localhost:${OPEN##*:}/mcp" --suite all \
   --expected-failures "$HERE/conformance-baseline.yml" -o "$WORK/conformance"
-for scenario in server-initialize ping tools-list dns-rebinding-protection; do
+for scenario in server-initialize ping tools-list resources-list prompts-list dns-rebinding-protection; do
   check "conformance $scenario (--stateless)" \
     "${CONFORMANCE[@]}" server --url "http://localhost:${OPEN_STATELESS##*:}/mcp" --scenario "$scenario" -o "$WORK/conformance-stateless"
 done

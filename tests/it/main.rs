@@ -20,6 +20,8 @@ mod list_models;
 mod malformed_args;
 mod native;
 mod progress;
+mod prompts;
+mod resources;
 mod routing;
 mod secrets;
 mod stdio;
