@@ -125,6 +125,7 @@ mod tests {
         let ids = [
             "z/gemini",
             "google/gemini-2.5-flash",
+            "gemini/pro-x",
             "google/gemma",
             "openai/gpt-5-mini",
         ];
@@ -133,9 +134,14 @@ mod tests {
             ["google/gemini-2.5-flash", "google/gemma"]
         );
         assert_eq!(
-            matching(ids.into_iter(), "gemini"),
-            ["z/gemini", "google/gemini-2.5-flash"]
+            matching(ids.into_iter(), "gem"),
+            [
+                "gemini/pro-x",
+                "google/gemini-2.5-flash",
+                "google/gemma",
+                "z/gemini"
+            ]
         );
-        assert_eq!(matching(ids.into_iter(), "").len(), 4);
+        assert_eq!(matching(ids.into_iter(), "").len(), 5);
     }
 }
