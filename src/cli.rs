@@ -89,6 +89,9 @@ pub struct Settings {
     /// Largest answer accepted from upstream, in bytes of text (or with KiB/MiB); a larger one fails that attempt [default: 4MiB]
     #[arg(long, env = "SWITCHBOARD_MAX_ANSWER_BYTES", global = true)]
     pub max_answer_bytes: Option<String>,
+    /// USD per 1M tokens assumed for models the catalog does not price (a gateway's /models), so a budget can hold their worst case [default: such models are refused under a budget]
+    #[arg(long, env = "SWITCHBOARD_UNKNOWN_PRICE", global = true)]
+    pub unknown_price: Option<f64>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -119,6 +122,7 @@ impl Settings {
             max_price: self.max_price.or(file.max_price),
             allowed_models: self.allowed_models.or(file.allowed_models),
             max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
+            unknown_price: self.unknown_price.or(file.unknown_price),
             http: self.http.or(file.http),
         }
     }
@@ -199,7 +203,14 @@ pub enum Command {
     /// Ask one model, with fallback (the ask_model tool); prints the answer
     Ask(AskArgs),
     /// Self-test: config, key, catalog, cache; one line each, exit 0 or 1
-    Check,
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also send one short chat request to the default model (costs a few tokens)
+    #[arg(long)]
+    pub chat: bool,
 }
 
 #[derive(Debug, Args)]

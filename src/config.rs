@@ -59,6 +59,8 @@ pub struct Config {
     pub allowed_models: Vec<String>,
     /// Largest upstream answer accepted, in bytes of text.
     pub max_answer_bytes: usize,
+    /// USD per 1M tokens assumed for the worst case of a model with no known price.
+    pub unknown_price: Option<f64>,
     pub http: HttpConfig,
 }
 
@@ -118,6 +120,7 @@ impl Config {
                 "SWITCHBOARD_MAX_ANSWER_BYTES",
                 s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
             )?,
+            unknown_price: usd("SWITCHBOARD_UNKNOWN_PRICE", s.unknown_price)?,
             http,
         })
     }

@@ -138,7 +138,12 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(within(&self.app, async { list_models::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                list_models::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
@@ -147,7 +152,12 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(within(&self.app, async { estimate_cost::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                estimate_cost::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.

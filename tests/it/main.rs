@@ -18,6 +18,7 @@ mod http;
 mod list_models;
 mod malformed_args;
 mod native;
+mod openai_compat;
 mod progress;
 mod routing;
 mod secrets;
