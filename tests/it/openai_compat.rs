@@ -46,6 +46,10 @@ async fn a_gateway_without_cost_is_asked_for_usage_and_priced_from_the_catalog()
     assert_eq!(sent[0]["stream_options"], json!({"include_usage": true}));
     let status = server.call_ok("account_status", json!({})).await;
     assert_eq!(status["budget"]["spent_usd"], PRICED_COST, "{status}");
+    assert_eq!(
+        status["by_model"],
+        json!([{"model": "openai/gpt-5-mini", "cost_source": "catalog", "calls": 1, "cost_usd": PRICED_COST}])
+    );
     server.stop().await;
 }
 
@@ -106,6 +110,10 @@ async fn a_gateway_list_is_the_catalog_and_its_unknown_prices_keep_the_worst_cas
     );
     let status = server.call_ok("account_status", json!({})).await;
     assert_eq!(status["budget"]["spent_usd"], 0.002016, "{status}");
+    assert_eq!(
+        status["by_model"],
+        json!([{"model": "local-mock", "cost_source": "unknown", "calls": 2, "cost_usd": 0.002016}])
+    );
     server.stop().await;
 }
 
