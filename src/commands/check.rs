@@ -2,6 +2,7 @@
 
 use super::print_lines;
 use crate::App;
+use crate::budget::Charge;
 use crate::catalog::{Snapshot, Source, suggest};
 use crate::cli::CheckArgs;
 use crate::openrouter::types::{ChatMessage, ChatRequest, Role};
@@ -107,7 +108,8 @@ async fn check_catalog(app: &App) -> (bool, String) {
     line(snapshot.source == Source::Live, text)
 }
 
-/// One short request to the default model, straight to upstream (no cache, no ledger).
+/// One short request to the default model, straight to upstream (no cache), its cost recorded in
+/// the ledger like any paid answer's.
 async fn check_chat(app: &App) -> (bool, String) {
     let model = &app.config.default_model;
     let request = ChatRequest {
@@ -122,25 +124,35 @@ async fn check_chat(app: &App) -> (bool, String) {
         stream: true,
     };
     let started = Instant::now();
-    match app.client.chat(&request, &mut |_| {}).await {
-        Ok(completion) => {
-            let usage = &completion.usage;
-            let cost = usage
-                .cost
-                .map_or_else(|| "no cost reported".into(), |c| format!("cost ${c}"));
-            let text = format!(
-                "chat: {model} answered in {} ms, {} prompt + {} completion tokens, {cost}",
-                started.elapsed().as_millis(),
-                usage.prompt_tokens,
-                usage.completion_tokens
-            );
-            line(true, text)
-        }
+    let completion = match app.client.chat(&request, &mut |_| {}).await {
+        Ok(completion) => completion,
         Err(error) => {
             let error = app.redact(&error.to_string());
-            line(false, format!("chat: {model} failed: {error}"))
+            return line(false, format!("chat: {model} failed: {error}"));
         }
+    };
+    let elapsed = started.elapsed().as_millis();
+    let snapshot = app.catalog.snapshot().await;
+    let pricing = snapshot.find(model).map(|m| m.pricing());
+    let charge = Charge::of(&completion.usage, pricing, None);
+    let store = app.budget.store();
+    let source = charge.source.as_str();
+    if charge.usd > 0.0
+        && store
+            .record(model.clone(), charge.usd, source)
+            .await
+            .is_err()
+    {
+        tracing::warn!("could not record the check's chat cost in the ledger");
     }
+    let usage = &completion.usage;
+    let text = format!(
+        "chat: {model} answered in {elapsed} ms, {} prompt + {} completion tokens, cost ${} ({source})",
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        crate::pricing::usd(charge.usd)
+    );
+    line(true, text)
 }
 
 fn check_data_dir(app: &App) -> (bool, String) {

@@ -144,8 +144,8 @@ def check_tools(data_dir):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as data_dir:
-        for step in (check_command, check_tools):
+    for step in (check_command, check_tools):  # each with its own ledger
+        with tempfile.TemporaryDirectory() as data_dir:
             try:
                 step(data_dir)
             except Exception as error:  # a crash is one failed check, and the rest still run
