@@ -26,6 +26,8 @@ BUDGET = "0.003"
 
 def record(name, ok, detail=""):
     RESULTS.append(ok)
+    detail = str(detail)
+    detail = detail if len(detail) <= 400 else detail[:400] + "…"
     print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"), flush=True)
 
 
