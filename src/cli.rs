@@ -83,15 +83,15 @@ pub struct Settings {
     /// Refuse models whose prompt or completion price per 1M tokens is above this (USD)
     #[arg(long, env = "SWITCHBOARD_MAX_PRICE", global = true)]
     pub max_price: Option<f64>,
+    /// USD per 1M tokens assumed for models the catalog does not price (a gateway's /models), so a budget can hold their worst case [default: such models are refused under a budget]
+    #[arg(long, env = "SWITCHBOARD_UNKNOWN_PRICE", global = true)]
+    pub unknown_price: Option<f64>,
     /// Comma-separated model ids or globs that may be used (`anthropic/*`, `*:free`) [default: all]
     #[arg(long, env = "SWITCHBOARD_ALLOWED_MODELS", global = true)]
     pub allowed_models: Option<String>,
     /// Largest answer accepted from upstream, in bytes of text (or with KiB/MiB); a larger one fails that attempt [default: 4MiB]
     #[arg(long, env = "SWITCHBOARD_MAX_ANSWER_BYTES", global = true)]
     pub max_answer_bytes: Option<String>,
-    /// USD per 1M tokens assumed for models the catalog does not price (a gateway's /models), so a budget can hold their worst case [default: such models are refused under a budget]
-    #[arg(long, env = "SWITCHBOARD_UNKNOWN_PRICE", global = true)]
-    pub unknown_price: Option<f64>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -120,9 +120,9 @@ impl Settings {
             budget_usd: self.budget_usd.or(file.budget_usd),
             budget_period: self.budget_period.or(file.budget_period),
             max_price: self.max_price.or(file.max_price),
+            unknown_price: self.unknown_price.or(file.unknown_price),
             allowed_models: self.allowed_models.or(file.allowed_models),
             max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
-            unknown_price: self.unknown_price.or(file.unknown_price),
             http: self.http.or(file.http),
         }
     }

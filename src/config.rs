@@ -56,11 +56,11 @@ pub struct Config {
     pub budget_usd: Option<f64>,
     pub budget_period: Period,
     pub max_price: Option<f64>,
+    /// USD per 1M tokens assumed for the worst case of a model with no known price.
+    pub unknown_price: Option<f64>,
     pub allowed_models: Vec<String>,
     /// Largest upstream answer accepted, in bytes of text.
     pub max_answer_bytes: usize,
-    /// USD per 1M tokens assumed for the worst case of a model with no known price.
-    pub unknown_price: Option<f64>,
     pub http: HttpConfig,
 }
 
@@ -115,12 +115,12 @@ impl Config {
             budget_usd: usd("SWITCHBOARD_BUDGET_USD", s.budget_usd)?,
             budget_period: parse_period(s.budget_period.as_deref().unwrap_or("day"))?,
             max_price: usd("SWITCHBOARD_MAX_PRICE", s.max_price)?,
+            unknown_price: usd("SWITCHBOARD_UNKNOWN_PRICE", s.unknown_price)?,
             allowed_models: split_list(s.allowed_models.as_deref().unwrap_or("")),
             max_answer_bytes: parse_size(
                 "SWITCHBOARD_MAX_ANSWER_BYTES",
                 s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
             )?,
-            unknown_price: usd("SWITCHBOARD_UNKNOWN_PRICE", s.unknown_price)?,
             http,
         })
     }
