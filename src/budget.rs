@@ -155,18 +155,20 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// Records what the call really cost (0 when it failed or was served from the cache). Returns
-    /// a warning for the caller's output when the ledger could not record it.
-    pub async fn settle(mut self, model: &str, cost: f64) -> Option<String> {
+    /// Records what the call really cost (0 when it failed or was served from the cache) and
+    /// where that figure came from. Returns a warning for the caller's output when the ledger
+    /// could not record it.
+    pub async fn settle(mut self, model: &str, cost: f64, source: CostSource) -> Option<String> {
         self.done = true;
+        let source = source.as_str();
         let result = match self.reservation {
             Some(id) => {
                 let (store, model) = (self.store.clone(), model.to_string());
-                tokio::task::spawn_blocking(move || store.settle_blocking(id, &model, cost))
+                tokio::task::spawn_blocking(move || store.settle_blocking(id, &model, cost, source))
                     .await
                     .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())))
             }
-            None if cost > 0.0 => self.store.record(model.to_string(), cost).await,
+            None if cost > 0.0 => self.store.record(model.to_string(), cost, source).await,
             None => Ok(()),
         };
         let error = result.err()?;
@@ -196,7 +198,10 @@ impl Drop for Admission {
                 "call ended before settling; charging its worst case to the budget"
             );
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn_blocking(move || store.settle_blocking(id, "(cancelled)", worst));
+                let unknown = CostSource::Unknown.as_str();
+                runtime.spawn_blocking(move || {
+                    store.settle_blocking(id, "(cancelled)", worst, unknown)
+                });
             }
         }
     }

@@ -83,6 +83,9 @@ pub struct Settings {
     /// Refuse models whose prompt or completion price per 1M tokens is above this (USD)
     #[arg(long, env = "SWITCHBOARD_MAX_PRICE", global = true)]
     pub max_price: Option<f64>,
+    /// USD per 1M tokens assumed for models the catalog does not price (a gateway's /models), so a budget can hold their worst case [default: such models are refused under a budget]
+    #[arg(long, env = "SWITCHBOARD_UNKNOWN_PRICE", global = true)]
+    pub unknown_price: Option<f64>,
     /// Comma-separated model ids or globs that may be used (`anthropic/*`, `*:free`) [default: all]
     #[arg(long, env = "SWITCHBOARD_ALLOWED_MODELS", global = true)]
     pub allowed_models: Option<String>,
@@ -117,6 +120,7 @@ impl Settings {
             budget_usd: self.budget_usd.or(file.budget_usd),
             budget_period: self.budget_period.or(file.budget_period),
             max_price: self.max_price.or(file.max_price),
+            unknown_price: self.unknown_price.or(file.unknown_price),
             allowed_models: self.allowed_models.or(file.allowed_models),
             max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
             http: self.http.or(file.http),
@@ -232,7 +236,14 @@ pub enum Command {
     /// Ask one model, with fallback (the ask_model tool); prints the answer
     Ask(AskArgs),
     /// Self-test: config, key, catalog, cache; one line each, exit 0 or 1
-    Check,
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also send one short chat request to the default model (costs a few tokens)
+    #[arg(long)]
+    pub chat: bool,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,8 @@ pub struct Config {
     pub budget_usd: Option<f64>,
     pub budget_period: Period,
     pub max_price: Option<f64>,
+    /// USD per 1M tokens assumed for the worst case of a model with no known price.
+    pub unknown_price: Option<f64>,
     pub allowed_models: Vec<String>,
     /// Largest upstream answer accepted, in bytes of text.
     pub max_answer_bytes: usize,
@@ -113,6 +115,7 @@ impl Config {
             budget_usd: usd("SWITCHBOARD_BUDGET_USD", s.budget_usd)?,
             budget_period: parse_period(s.budget_period.as_deref().unwrap_or("day"))?,
             max_price: usd("SWITCHBOARD_MAX_PRICE", s.max_price)?,
+            unknown_price: usd("SWITCHBOARD_UNKNOWN_PRICE", s.unknown_price)?,
             allowed_models: split_list(s.allowed_models.as_deref().unwrap_or("")),
             max_answer_bytes: parse_size(
                 "SWITCHBOARD_MAX_ANSWER_BYTES",

@@ -65,8 +65,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Models(args) => commands::models(&app, args).await?,
         Command::Cost(args) => commands::cost(&app, args).await?,
         Command::Ask(args) => commands::ask(&app, args).await?,
-        Command::Check => {
-            let passed = commands::check(&app).await?;
+        Command::Check(args) => {
+            let passed = commands::check(&app, &args).await?;
             return Ok(if passed {
                 ExitCode::SUCCESS
             } else {

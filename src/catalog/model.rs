@@ -33,13 +33,24 @@ impl ModelInfo {
     pub fn from_api(model: ApiModel) -> Self {
         let architecture = model.architecture.unwrap_or_default();
         let top = model.top_provider.unwrap_or_default();
+        let (prompt_price, completion_price, fees) = match &model.pricing {
+            Some(pricing) => (
+                price(pricing.prompt.as_deref()),
+                price(pricing.completion.as_deref()),
+                fees(pricing),
+            ),
+            None => (Price::Unknown, Price::Unknown, unknown_fees()),
+        };
         Self {
             supports: supports(&model.supported_parameters),
-            prompt_price: price(model.pricing.prompt.as_deref()),
-            completion_price: price(model.pricing.completion.as_deref()),
-            fees: fees(&model.pricing),
-            context_length: model.context_length.or(top.context_length),
-            max_completion_tokens: top.max_completion_tokens,
+            prompt_price,
+            completion_price,
+            fees,
+            context_length: model
+                .context_length
+                .or(top.context_length)
+                .or(model.max_input_tokens),
+            max_completion_tokens: top.max_completion_tokens.or(model.max_output_tokens),
             input_modalities: architecture.input_modalities,
             output_modalities: architecture.output_modalities,
             created: model.created.unwrap_or_default(),
@@ -76,6 +87,37 @@ impl ModelInfo {
             fees: self.fees,
         }
     }
+
+    /// What a budget's worst case holds this model to: its [`ModelInfo::pricing`], with every
+    /// unknown token price taken as `assumed` USD per 1M tokens (`SWITCHBOARD_UNKNOWN_PRICE`) and
+    /// every unknown fee as 0. Without an assumption, unknown stays unknown (and is refused).
+    pub fn worst_case_pricing(&self, assumed: Option<f64>) -> ModelPricing {
+        let pricing = self.pricing();
+        let Some(per_token) = assumed
+            .and_then(crate::pricing::per_million_limit)
+            .and_then(|m| m.checked_div(rust_decimal::Decimal::from(1_000_000u32)))
+        else {
+            return pricing;
+        };
+        let or = |price: Price, assumed: Price| match price {
+            Price::Unknown => assumed,
+            known => known,
+        };
+        let (rate, zero) = (Price::Known(per_token), Price::zero());
+        let fees = &pricing.fees;
+        ModelPricing {
+            prompt: or(pricing.prompt, rate),
+            completion: or(pricing.completion, rate),
+            fees: Fees {
+                request: or(fees.request, zero),
+                web_search: or(fees.web_search, zero),
+                image: or(fees.image, zero),
+                internal_reasoning: or(fees.internal_reasoning, rate),
+                input_cache_read: or(fees.input_cache_read, rate),
+                input_cache_write: or(fees.input_cache_write, rate),
+            },
+        }
+    }
 }
 
 /// A missing price key means 0.
@@ -91,6 +133,18 @@ fn fees(pricing: &ApiPricing) -> Fees {
         internal_reasoning: price(pricing.internal_reasoning.as_deref()),
         input_cache_read: price(pricing.input_cache_read.as_deref()),
         input_cache_write: price(pricing.input_cache_write.as_deref()),
+    }
+}
+
+/// A model listed with no `pricing` at all (a gateway's OpenAI-shaped list) may charge anything.
+fn unknown_fees() -> Fees {
+    Fees {
+        request: Price::Unknown,
+        web_search: Price::Unknown,
+        image: Price::Unknown,
+        internal_reasoning: Price::Unknown,
+        input_cache_read: Price::Unknown,
+        input_cache_write: Price::Unknown,
     }
 }
 
@@ -122,6 +176,52 @@ mod tests {
         assert_eq!(model.prompt_price, Price::Unknown);
         assert!(!model.is_free());
         assert_eq!(model.provider(), "openrouter");
+    }
+
+    #[test]
+    fn a_model_without_pricing_has_unknown_prices_never_free() {
+        let api: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "gpt-4o-mini", "object": "model", "created": 1677610602, "owned_by": "openai"
+        }))
+        .unwrap();
+        let model = ModelInfo::from_api(api);
+        assert_eq!(
+            (model.prompt_price, model.completion_price),
+            (Price::Unknown, Price::Unknown)
+        );
+        assert!(!model.is_free());
+        assert_eq!(model.context_length, None);
+        assert_eq!(model.name, "gpt-4o-mini");
+        assert_eq!(model.pricing().worst_case(1, 1), None);
+        assert_eq!(model.pricing().cost_of(1, 1), None);
+    }
+
+    #[test]
+    fn an_assumed_price_bounds_only_what_is_unknown() {
+        let gateway: ApiModel = serde_json::from_value(serde_json::json!({"id": "local"})).unwrap();
+        let model = ModelInfo::from_api(gateway);
+        assert_eq!(model.worst_case_pricing(None).worst_case(10, 10), None);
+        let held = model.worst_case_pricing(Some(2.0));
+        // 1000 prompt + 500 completion tokens at $2 per 1M each.
+        assert_eq!(
+            held.worst_case(1000, 500),
+            Some(rust_decimal::Decimal::new(3, 3))
+        );
+        assert_eq!(
+            held.cost_of(1000, 500),
+            Some(rust_decimal::Decimal::new(3, 3))
+        );
+        assert_eq!(
+            model.pricing().cost_of(1000, 500),
+            None,
+            "the catalog still cannot price it"
+        );
+        let priced: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "a/b", "pricing": {"prompt": "0.000001", "completion": "0.000002"}
+        }))
+        .unwrap();
+        let priced = ModelInfo::from_api(priced);
+        assert_eq!(priced.worst_case_pricing(Some(50.0)), priced.pricing());
     }
 
     #[test]

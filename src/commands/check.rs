@@ -2,13 +2,18 @@
 
 use super::print_lines;
 use crate::App;
+use crate::budget::Charge;
 use crate::catalog::{Snapshot, Source, suggest};
-use std::time::Duration;
+use crate::cli::CheckArgs;
+use crate::openrouter::types::{ChatMessage, ChatRequest, Role};
+use std::time::{Duration, Instant};
 
 const KEY_TIMEOUT: Duration = Duration::from_secs(15);
+/// The `--chat` round trip: a few tokens, within the configured stall timeout.
+const CHAT_MAX_TOKENS: u32 = 16;
 
 /// Returns whether every check passed.
-pub async fn check(app: &App) -> anyhow::Result<bool> {
+pub async fn check(app: &App, args: &CheckArgs) -> anyhow::Result<bool> {
     let config = &app.config;
     let mut lines = vec![format!(
         "ok   config: base url {}, default model {}, fallbacks [{}], timeout {}",
@@ -24,6 +29,9 @@ pub async fn check(app: &App) -> anyhow::Result<bool> {
     parts.extend(check_models(app, &snapshot));
     parts.push(check_data_dir(app));
     parts.push(check_store(app).await);
+    if args.chat {
+        parts.push(check_chat(app).await);
+    }
     let passed = parts.iter().all(|(ok, _)| *ok);
     lines.extend(parts.into_iter().map(|(_, text)| text));
     print_lines(&lines)?;
@@ -49,19 +57,102 @@ async fn check_key(app: &App) -> (bool, String) {
             let usage = info.usage.map_or_else(|| "?".into(), |u| format!("${u}"));
             line(true, format!("key: valid, {limit}, used {usage}"))
         }
+        Err(error) if error.status() == Some(404) => check_key_on_models(app).await,
         Err(error) => line(false, format!("key: {}", app.redact(&error.to_string()))),
+    }
+}
+
+/// An upstream without OpenRouter's `GET /key` (a gateway): the key is probed with `GET /models`,
+/// which such gateways guard with it.
+async fn check_key_on_models(app: &App) -> (bool, String) {
+    let note = "this upstream has no key endpoint (GET /key answered 404)";
+    match app.client.list_models(KEY_TIMEOUT).await {
+        Ok(_) => line(true, format!("key: accepted by GET /models; {note}")),
+        Err(error) => {
+            let error = app.redact(&error.to_string());
+            line(
+                false,
+                format!("key: GET /models failed with it ({error}); {note}"),
+            )
+        }
     }
 }
 
 async fn check_catalog(app: &App) -> (bool, String) {
     let snapshot = app.catalog.snapshot().await;
+    let unpriced = snapshot
+        .models
+        .iter()
+        .filter(|m| m.prompt_price.per_million().is_none())
+        .count();
+    let prices = match unpriced {
+        0 => String::new(),
+        n if n == snapshot.models.len() => {
+            ", no prices (an OpenAI-shaped list: costs are priced as unknown)".into()
+        }
+        n => format!(", {n} without a price"),
+    };
     let text = format!(
-        "catalog: {} models, {} (fetched {})",
+        "catalog: {} models, {} (fetched {}){prices}",
         snapshot.models.len(),
         snapshot.source.as_str(),
         snapshot.fetched_at_rfc3339()
     );
+    let text = match snapshot.source {
+        Source::Live => text,
+        _ => format!(
+            "{text}; GET {}/models did not answer with a catalog (see the log), check OPENROUTER_BASE_URL and the key",
+            app.config.base_url.trim_end_matches('/')
+        ),
+    };
     line(snapshot.source == Source::Live, text)
+}
+
+/// One short request to the default model, straight to upstream (no cache), its cost recorded in
+/// the ledger like any paid answer's.
+async fn check_chat(app: &App) -> (bool, String) {
+    let model = &app.config.default_model;
+    let request = ChatRequest {
+        model: model.clone(),
+        models: None,
+        messages: vec![ChatMessage::new(
+            Role::User,
+            "Reply with the single word: ok",
+        )],
+        max_tokens: CHAT_MAX_TOKENS,
+        temperature: None,
+        stream: true,
+    };
+    let started = Instant::now();
+    let completion = match app.client.chat(&request, &mut |_| {}).await {
+        Ok(completion) => completion,
+        Err(error) => {
+            let error = app.redact(&error.to_string());
+            return line(false, format!("chat: {model} failed: {error}"));
+        }
+    };
+    let elapsed = started.elapsed().as_millis();
+    let snapshot = app.catalog.snapshot().await;
+    let pricing = snapshot.find(model).map(|m| m.pricing());
+    let charge = Charge::of(&completion.usage, pricing, None);
+    let store = app.budget.store();
+    let source = charge.source.as_str();
+    if charge.usd > 0.0
+        && store
+            .record(model.clone(), charge.usd, source)
+            .await
+            .is_err()
+    {
+        tracing::warn!("could not record the check's chat cost in the ledger");
+    }
+    let usage = &completion.usage;
+    let text = format!(
+        "chat: {model} answered in {elapsed} ms, {} prompt + {} completion tokens, cost ${} ({source})",
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        crate::pricing::usd(charge.usd)
+    );
+    line(true, text)
 }
 
 fn check_data_dir(app: &App) -> (bool, String) {

@@ -2,11 +2,14 @@
 //! classify every outcome, and it never carries the API key.
 
 use super::redact::redact;
-use super::types::ApiErrorBody;
+use super::types::{ApiErrorBody, ApiErrorDetail};
 use std::time::Duration;
 
 /// Longest upstream message kept in an error, in characters.
 const MAX_MESSAGE_CHARS: usize = 300;
+/// What to do about a 403 that says a spend limit is reached (see [`spend_limit_reached`]).
+const LIMIT_HINT: &str = "; a spend limit is reached (the key's limit, the workspace's budget or a guardrail's budget): \
+    raise it in OpenRouter's settings (Keys, Workspaces > Budgets or Guardrails), or wait for it to reset; no other model can help";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,12 +22,16 @@ pub enum Error {
     #[error("{kind}: {detail}")]
     Transport { kind: TransportKind, detail: String },
     /// OpenRouter (or the provider behind it) answered with an error status.
-    #[error("HTTP {status}: {message}")]
+    #[error("HTTP {status}: {message}{}", if *limit_reached { LIMIT_HINT } else { "" })]
     Api {
         status: u16,
         message: String,
         error_type: Option<String>,
         retry_after: Option<Duration>,
+        /// A 403 that says a key, workspace or guardrail budget is spent: it stops like a 402.
+        limit_reached: bool,
+        /// The request parameter the server named as refused (`error.param`), if it did.
+        param: Option<String>,
     },
     /// The stream failed after it had started: an error chunk, or the stream ended early.
     /// Never a short answer.
@@ -112,11 +119,15 @@ impl Error {
                 message,
                 error_type,
                 retry_after,
+                limit_reached,
+                param,
             } => Error::Api {
                 status,
                 message: scrub(message),
                 error_type: error_type.map(scrub),
                 retry_after,
+                limit_reached,
+                param: param.map(scrub),
             },
             Error::MidStream {
                 code,
@@ -151,11 +162,101 @@ impl Error {
         };
         Error::Api {
             status,
+            limit_reached: detail.is_some_and(|d| spend_limit_reached(status, d)),
+            param: detail.and_then(|d| d.param.clone()),
             message,
             error_type,
             retry_after,
         }
     }
+
+    /// Whether this is a 403 saying a spend limit is reached (see [`spend_limit_reached`]).
+    pub fn is_limit_reached(&self) -> bool {
+        matches!(
+            self,
+            Error::Api {
+                limit_reached: true,
+                ..
+            }
+        )
+    }
+
+    /// Whether this is a 400 refusing the request parameter `name` itself (not its value), as
+    /// OpenAI answers `max_tokens` for its reasoning models: "Unsupported parameter: 'max_tokens'
+    /// is not supported with this model. Use 'max_completion_tokens' instead."
+    pub fn refuses_param(&self, name: &str) -> bool {
+        let Error::Api {
+            status: 400,
+            message,
+            param,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let lower = message.to_lowercase();
+        // The server's own `param` is trusted; else the message must name it, and not as the
+        // one to use instead.
+        let recommended = ["use '", "use \"", "use `", "use "]
+            .iter()
+            .any(|u| lower.contains(&format!("{u}{name}")));
+        let names_it = match param {
+            Some(param) => param == name,
+            None => mentions(&lower, name) && !recommended,
+        };
+        const REFUSALS: [&str; 7] = [
+            "unsupported",
+            "not supported",
+            "unrecognized",
+            "unknown parameter",
+            "not allowed",
+            "not permitted",
+            "extra inputs",
+        ];
+        names_it && REFUSALS.iter().any(|r| lower.contains(r))
+    }
+}
+
+/// Whether `text` names `word` as a whole identifier (`max_tokens`, not `reasoning_max_tokens`).
+fn mentions(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+/// Whether a 403 says a spend limit is reached: the key's limit, a workspace budget ("Workspace
+/// monthly budget of $500.00 exceeded. Contact your workspace admin.") or a guardrail budget
+/// (`metadata.limit_source`: `openrouter_key_limit`, `openrouter_workspace_budget`,
+/// `openrouter_guardrail_budget`). Moderation (`metadata.reasons`/`flagged_input`) and guardrail
+/// blocks ("Request blocked: …") are not: another model may answer those. The one place this
+/// wording is matched.
+pub fn spend_limit_reached(status: u16, detail: &ApiErrorDetail) -> bool {
+    if status != 403 {
+        return false;
+    }
+    let metadata = detail.metadata.as_ref();
+    let field = |name: &str| metadata.and_then(|m| m.get(name));
+    if field("reasons").is_some() || field("flagged_input").is_some() {
+        return false;
+    }
+    let source = field("limit_source").and_then(|s| s.as_str()).unwrap_or("");
+    if source.contains("budget") || source.contains("limit") {
+        return true;
+    }
+    let message = detail.message.as_deref().unwrap_or("").to_lowercase();
+    const LIMITS: [&str; 6] = [
+        "budget",
+        "spend limit",
+        "spending limit",
+        "credit limit",
+        "key limit",
+        "usage limit",
+    ];
+    const SPENT: [&str; 5] = ["exceeded", "exhausted", "reached", "spent", "used up"];
+    LIMITS.iter().any(|l| message.contains(l)) && SPENT.iter().any(|s| message.contains(s))
 }
 
 /// The provider's own message (`metadata.raw`) says more than OpenRouter's "Provider returned error".
@@ -262,6 +363,69 @@ mod tests {
             (code.as_deref(), message.as_str()),
             (Some("[redacted]"), "see ?k=[redacted]")
         );
+    }
+
+    fn limit_reached(body: &str) -> bool {
+        Error::from_response(403, body, None).is_limit_reached()
+    }
+
+    #[test]
+    fn a_workspace_budget_403_is_a_spent_limit() {
+        // The body OpenRouter's workspace-budgets guide shows.
+        let body = r#"{"error":{"code":403,"message":"Workspace monthly budget of $500.00 exceeded. Contact your workspace admin."}}"#;
+        assert!(limit_reached(body));
+        let text = Error::from_response(403, body, None).to_string();
+        assert!(text.contains("raise it in OpenRouter's settings"), "{text}");
+    }
+
+    #[test]
+    fn a_key_limit_403_is_a_spent_limit() {
+        let body = r#"{"error":{"code":403,"message":"Budget limit exceeded","metadata":{"limit_source":"openrouter_key_limit","scope":"key","limit_usd":10,"spend_usd":10.01,"resets_at":null}}}"#;
+        assert!(limit_reached(body));
+    }
+
+    #[test]
+    fn a_guardrail_budget_403_is_a_spent_limit() {
+        let body = r#"{"error":{"code":403,"message":"Budget limit exceeded","metadata":{"limit_source":"openrouter_guardrail_budget","scope":"guardrail","limit_usd":5,"spend_usd":5,"resets_at":"2026-12-03T00:00:00Z"}}}"#;
+        assert!(limit_reached(body));
+    }
+
+    #[test]
+    fn a_moderation_403_is_not_a_spent_limit() {
+        let body = r#"{"error":{"code":403,"message":"openai/gpt-5-mini requires moderation on OpenAI. Your input was flagged for \"harassment\". No credits were charged.","metadata":{"reasons":["harassment"],"flagged_input":"you are...","provider_name":"OpenAI","model_slug":"openai/gpt-5-mini"}}}"#;
+        assert!(!limit_reached(body));
+    }
+
+    #[test]
+    fn a_guardrail_block_or_a_management_only_403_is_not_a_spent_limit() {
+        let blocked = r#"{"error":{"code":403,"message":"Request blocked: the prompt matches a blocked pattern","metadata":{"patterns":["secret"]}}}"#;
+        assert!(!limit_reached(blocked));
+        let management =
+            r#"{"error":{"code":403,"message":"Only management keys can perform this operation"}}"#;
+        assert!(!limit_reached(management));
+        let text = Error::from_response(403, management, None).to_string();
+        assert_eq!(
+            text,
+            "HTTP 403: Only management keys can perform this operation"
+        );
+    }
+
+    #[test]
+    fn a_400_refusing_max_tokens_by_name_is_told_from_one_about_its_value() {
+        let openai = r#"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#;
+        let err = Error::from_response(400, openai, None);
+        assert!(err.refuses_param("max_tokens"));
+        assert!(!err.refuses_param("max_completion_tokens"));
+        let no_param = r#"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."}}"#;
+        let err = Error::from_response(400, no_param, None);
+        assert!(err.refuses_param("max_tokens"));
+        assert!(!err.refuses_param("max_completion_tokens"));
+        let azure = r#"{"error":{"message":"Unrecognized request argument supplied: max_completion_tokens"}}"#;
+        assert!(Error::from_response(400, azure, None).refuses_param("max_completion_tokens"));
+        let value =
+            r#"{"error":{"message":"max_tokens must be at least 16","param":"max_tokens"}}"#;
+        assert!(!Error::from_response(400, value, None).refuses_param("max_tokens"));
+        assert!(!Error::from_response(403, openai, None).refuses_param("max_tokens"));
     }
 
     #[test]

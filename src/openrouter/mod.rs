@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use sse::SseDecoder;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -47,7 +48,13 @@ struct Inner {
     connect_timeout: Duration,
     stall_timeout: Duration,
     max_answer_bytes: usize,
+    /// This upstream refused `max_tokens` by name (OpenAI's reasoning models do), so the limit is
+    /// sent as `max_completion_tokens`. Learnt from a 400, kept for the life of the process.
+    completion_tokens_name: AtomicBool,
 }
+
+/// The names an upstream may want for the answer's token limit.
+const TOKEN_LIMIT_NAMES: [&str; 2] = ["max_tokens", "max_completion_tokens"];
 
 impl Client {
     /// `base_url` is the API root such as `https://openrouter.ai/api/v1`. A chat attempt fails as
@@ -65,6 +72,7 @@ impl Client {
             connect_timeout,
             stall_timeout,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            completion_tokens_name: AtomicBool::new(false),
         };
         Self {
             inner: Arc::new(inner),
@@ -112,10 +120,15 @@ impl Client {
         Ok(builder.bearer_auth(key.expose_secret()))
     }
 
-    /// `GET /models`: the public catalog (no key needed), with the key masked if it echoes it.
+    /// `GET /models`: the catalog, with the key masked if it echoes it. OpenRouter's needs no key,
+    /// but it is sent when set: a gateway (LiteLLM with a master key) answers nothing without it.
     pub async fn list_models(&self, timeout: Duration) -> Result<ModelsResponse, Error> {
         let fetch = async {
-            let response = send(self.http().get(self.url("/models")).timeout(timeout)).await?;
+            let mut request = self.http().get(self.url("/models")).timeout(timeout);
+            if let Some(key) = &self.inner.key {
+                request = request.bearer_auth(key.expose_secret());
+            }
+            let response = send(request).await?;
             let body = read_capped(
                 response,
                 MAX_CATALOG_BODY,
@@ -167,14 +180,42 @@ impl Client {
         }
     }
 
+    /// Sends the request with the token-limit name this upstream takes. A 400 that refuses that
+    /// name is retried once with the other one, which is then used for every later request.
     async fn chat_unredacted(
         &self,
         request: &ChatRequest,
         on_progress: &mut (dyn FnMut(&Accumulator) + Send),
     ) -> Result<Completion, Error> {
+        let completion_name = self.inner.completion_tokens_name.load(Ordering::Relaxed);
+        let refused = TOKEN_LIMIT_NAMES[usize::from(completion_name)];
+        match self.chat_once(request, completion_name, on_progress).await {
+            Err(error) if error.refuses_param(refused) => {
+                let other = !completion_name;
+                tracing::info!(
+                    refused,
+                    using = TOKEN_LIMIT_NAMES[usize::from(other)],
+                    "upstream refused the token limit's name; retrying with the other name"
+                );
+                self.inner
+                    .completion_tokens_name
+                    .store(other, Ordering::Relaxed);
+                self.chat_once(request, other, on_progress).await
+            }
+            result => result,
+        }
+    }
+
+    async fn chat_once(
+        &self,
+        request: &ChatRequest,
+        completion_name: bool,
+        on_progress: &mut (dyn FnMut(&Accumulator) + Send),
+    ) -> Result<Completion, Error> {
         let builder = self.authorized(self.http().post(self.url("/chat/completions")))?;
+        let body = wire_body(request, completion_name)?;
         let stall = self.inner.stall_timeout;
-        let response = tokio::time::timeout(stall, send(builder.json(request)))
+        let response = tokio::time::timeout(stall, send(builder.json(&body)))
             .await
             .map_err(|_| stalled(stall, 0))??;
         let is_stream = response
@@ -191,6 +232,24 @@ impl Client {
                 .map_err(|_| stalled(stall, 0))?
         }
     }
+}
+
+/// The JSON sent for `request`. A stream asks for usage (`stream_options.include_usage`):
+/// OpenAI-compatible servers send token counts on a stream only when asked, and OpenRouter
+/// ignores the flag. `completion_name` sends the limit as `max_completion_tokens`.
+fn wire_body(request: &ChatRequest, completion_name: bool) -> Result<serde_json::Value, Error> {
+    let mut body = serde_json::to_value(request).map_err(Error::decode)?;
+    let Some(fields) = body.as_object_mut() else {
+        return Ok(body);
+    };
+    if request.stream {
+        let options = serde_json::json!({ "include_usage": true });
+        fields.insert("stream_options".into(), options);
+    }
+    if completion_name && let Some(limit) = fields.remove("max_tokens") {
+        fields.insert("max_completion_tokens".into(), limit);
+    }
+    Ok(body)
 }
 
 fn attribution_headers() -> HeaderMap {
@@ -349,6 +408,32 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+    }
+
+    fn request(stream: bool) -> ChatRequest {
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            models: None,
+            messages: vec![types::ChatMessage::new(types::Role::User, "hi")],
+            max_tokens: 64,
+            temperature: None,
+            stream,
+        }
+    }
+
+    #[test]
+    fn a_stream_asks_for_usage_and_the_limit_takes_the_name_upstream_wants() {
+        let body = wire_body(&request(true), false).unwrap();
+        assert_eq!(
+            body["stream_options"],
+            serde_json::json!({"include_usage": true})
+        );
+        assert_eq!(body["max_tokens"], 64);
+        let body = wire_body(&request(true), true).unwrap();
+        assert_eq!(body["max_completion_tokens"], 64);
+        assert!(body.get("max_tokens").is_none());
+        let body = wire_body(&request(false), false).unwrap();
+        assert!(body.get("stream_options").is_none(), "only streams take it");
     }
 
     #[test]

@@ -117,6 +117,9 @@ pub struct ApiErrorDetail {
     pub message: Option<String>,
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
+    /// The request parameter an OpenAI-compatible server refused (`"max_tokens"`).
+    #[serde(default)]
+    pub param: Option<String>,
 }
 
 /// The `GET /models` response.
@@ -125,7 +128,8 @@ pub struct ModelsResponse {
     pub data: Vec<ApiModel>,
 }
 
-/// One catalog entry as the API sends it (only the fields the switchboard uses).
+/// One catalog entry as the API sends it (only the fields the switchboard uses). Only `id` is
+/// required, so an OpenAI-shaped entry is a valid one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiModel {
     pub id: String,
@@ -139,11 +143,20 @@ pub struct ApiModel {
     pub context_length: Option<u64>,
     #[serde(default)]
     pub architecture: Option<Architecture>,
-    pub pricing: ApiPricing,
+    /// Absent from an OpenAI-shaped list (`{id, object, created, owned_by}`, what gateways such
+    /// as LiteLLM or vLLM serve): every price of such a model is unknown, never 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<ApiPricing>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_provider: Option<TopProvider>,
     #[serde(default)]
     pub supported_parameters: Vec<String>,
+    /// LiteLLM's `/models` names the limits of the models it knows (no prices): the context
+    /// window and the longest answer, in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -223,6 +236,16 @@ mod tests {
             serde_json::json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "hi"}],
                                "max_tokens": 16, "stream": true})
         );
+    }
+
+    #[test]
+    fn an_openai_shaped_model_list_decodes_with_no_prices() {
+        let body = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1677610602,"owned_by":"openai"}]}"#;
+        let list: ModelsResponse = serde_json::from_str(body).unwrap();
+        assert_eq!(list.data[0].id, "gpt-4o-mini");
+        assert!(list.data[0].pricing.is_none());
+        let saved = serde_json::to_value(&list.data[0]).unwrap();
+        assert!(saved.get("pricing").is_none(), "saved as unknown, not as 0");
     }
 
     #[test]

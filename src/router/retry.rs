@@ -27,9 +27,11 @@ pub fn classify(error: &Error) -> Decision {
         Error::Api {
             status,
             retry_after,
+            limit_reached,
             ..
         } => match status {
             401 | 402 => Decision::Stop,
+            403 if *limit_reached => Decision::Stop,
             408 | 429 | 500..=599 => Decision::Retry {
                 after: *retry_after,
             },
@@ -106,6 +108,8 @@ mod tests {
             message: String::new(),
             error_type: None,
             retry_after,
+            limit_reached: false,
+            param: None,
         }
     }
 
@@ -124,6 +128,18 @@ mod tests {
                 "{status}"
             );
         }
+        let budget = Error::from_response(
+            403,
+            r#"{"error":{"code":403,"message":"Workspace monthly budget of $500.00 exceeded. Contact your workspace admin."}}"#,
+            None,
+        );
+        assert_eq!(classify(&budget), Decision::Stop);
+        let moderation = Error::from_response(
+            403,
+            r#"{"error":{"code":403,"message":"Your input was flagged","metadata":{"reasons":["violence"],"flagged_input":"x"}}}"#,
+            None,
+        );
+        assert_eq!(classify(&moderation), Decision::NextModel);
         let mid = Error::MidStream {
             code: None,
             message: String::new(),

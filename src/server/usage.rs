@@ -118,6 +118,7 @@ mod tests {
     fn days_group_rows_and_sum_them_exactly() {
         let row = |model: &str, calls, cost_usd| LedgerRow {
             model: model.into(),
+            cost_source: "upstream".into(),
             calls,
             cost_usd,
         };

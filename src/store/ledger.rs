@@ -7,7 +7,8 @@
 //! call that never settled (its process was killed, or the host quit mid-call) may well have been
 //! billed upstream, and nothing else will ever report what it cost. Its process may still settle it
 //! late, to the real cost. Amounts are stored rounded to [`pricing::USD_DECIMALS`] places and never
-//! negative, so no report can credit the budget.
+//! negative, so no report can credit the budget. Each row says where its cost came from
+//! (`cost_source`: `upstream`, `catalog` or `unknown`, the last for a worst case charged).
 
 use super::{Store, StoreError, now_millis};
 use crate::pricing;
@@ -30,12 +31,34 @@ impl Spend {
     }
 }
 
-/// One model's spend in a period.
+/// One model's spend in a period, for one source of its costs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerRow {
     pub model: String,
+    /// `upstream`, `catalog` or `unknown` (a worst case charged, also for a reservation never
+    /// settled and rows older than this column).
+    pub cost_source: String,
     pub calls: u64,
     pub cost_usd: f64,
+}
+
+/// Adds the `cost_source` column to a ledger written by an older version (a new file has it).
+/// One write transaction checks and adds it, so two processes opening the file at once agree.
+pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let has_column = |c: &Connection| -> Result<bool, StoreError> {
+        let mut query =
+            c.prepare("SELECT 1 FROM pragma_table_info('ledger') WHERE name = 'cost_source'")?;
+        Ok(query.exists([])?)
+    };
+    if has_column(connection)? {
+        return Ok(());
+    }
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !has_column(&transaction)? {
+        transaction.execute("ALTER TABLE ledger ADD COLUMN cost_source TEXT", [])?;
+    }
+    transaction.commit()?;
+    Ok(())
 }
 
 /// An amount as the ledger stores it: finite, never negative, rounded.
@@ -95,23 +118,31 @@ impl Store {
         .await
     }
 
-    /// Turns reservation `id` into the real cost of the call (0 when nothing was paid).
-    pub fn settle_blocking(&self, id: i64, model: &str, cost: f64) -> Result<(), StoreError> {
+    /// Turns reservation `id` into the real cost of the call (0 when nothing was paid), with
+    /// where that cost came from (`source`).
+    pub fn settle_blocking(
+        &self,
+        id: i64,
+        model: &str,
+        cost: f64,
+        source: &str,
+    ) -> Result<(), StoreError> {
         self.run_blocking(|c| {
             c.execute(
-                "UPDATE ledger SET cost = ?2, model = ?3, reserved_until = NULL WHERE id = ?1",
-                params![id, stored(cost), model],
+                "UPDATE ledger SET cost = ?2, model = ?3, cost_source = ?4, reserved_until = NULL WHERE id = ?1",
+                params![id, stored(cost), model, source],
             )?;
             Ok(())
         })
     }
 
     /// Records the cost of a call that held no reservation.
-    pub async fn record(&self, model: String, cost: f64) -> Result<(), StoreError> {
+    pub async fn record(&self, model: String, cost: f64, source: &str) -> Result<(), StoreError> {
+        let source = source.to_string();
         self.run(move |c| {
             c.execute(
-                "INSERT INTO ledger (at, model, cost, reserved_until) VALUES (?1, ?2, ?3, NULL)",
-                params![now_millis(), model, stored(cost)],
+                "INSERT INTO ledger (at, model, cost, reserved_until, cost_source) VALUES (?1, ?2, ?3, NULL, ?4)",
+                params![now_millis(), model, stored(cost), source],
             )?;
             Ok(())
         })
@@ -123,20 +154,22 @@ impl Store {
         self.run(move |c| spend_since(c, since, now_millis())).await
     }
 
-    /// Settled spend since `since` (ms), per model, costliest first; a reservation past its hold
-    /// counts as settled at its worst case.
+    /// Settled spend since `since` (ms), per model and cost source, costliest first; a
+    /// reservation past its hold counts as settled at its worst case (`unknown`).
     pub async fn ledger(&self, since: i64) -> Result<Vec<LedgerRow>, StoreError> {
         self.run(move |c| {
             let mut statement = c.prepare(
-                "SELECT model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent FROM ledger
+                "SELECT model, COALESCE(CASE WHEN reserved_until IS NULL THEN cost_source END, 'unknown') AS source,
+                        COUNT(*), TOTAL(MAX(cost, 0)) AS spent FROM ledger
                  WHERE at >= ?1 AND (reserved_until IS NULL OR reserved_until <= ?2)
-                 GROUP BY model ORDER BY spent DESC, model",
+                 GROUP BY model, source ORDER BY spent DESC, model, source",
             )?;
             let rows = statement.query_map(params![since, now_millis()], |r| {
                 Ok(LedgerRow {
                     model: r.get(0)?,
-                    calls: r.get::<_, i64>(1)? as u64,
-                    cost_usd: pricing::usd(r.get(2)?),
+                    cost_source: r.get(1)?,
+                    calls: r.get::<_, i64>(2)? as u64,
+                    cost_usd: pricing::usd(r.get(3)?),
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -145,11 +178,15 @@ impl Store {
     }
 
     /// Settled spend since `since` (ms), per UTC day (days since the epoch) and model: newest
-    /// day first, costliest model first within a day. Counted as [`Store::ledger`] counts.
+    /// day first, costliest model first within a day. Counted as [`Store::ledger`] counts; the
+    /// row's `cost_source` is the least certain of its calls' (`unknown`, then `catalog`).
     pub async fn ledger_by_day(&self, since: i64) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
         self.run(move |c| {
             let mut statement = c.prepare(
-                "SELECT at / 86400000 AS day, model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent
+                "SELECT at / 86400000 AS day, model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent,
+                        CASE MAX(CASE COALESCE(CASE WHEN reserved_until IS NULL THEN cost_source END, 'unknown')
+                                 WHEN 'unknown' THEN 2 WHEN 'catalog' THEN 1 ELSE 0 END)
+                             WHEN 2 THEN 'unknown' WHEN 1 THEN 'catalog' ELSE 'upstream' END AS source
                  FROM ledger
                  WHERE at >= ?1 AND (reserved_until IS NULL OR reserved_until <= ?2)
                  GROUP BY day, model ORDER BY day DESC, spent DESC, model",
@@ -157,6 +194,7 @@ impl Store {
             let rows = statement.query_map(params![since, now_millis()], |r| {
                 let row = LedgerRow {
                     model: r.get(1)?,
+                    cost_source: r.get(4)?,
                     calls: r.get::<_, i64>(2)? as u64,
                     cost_usd: pricing::usd(r.get(3)?),
                 };
@@ -194,7 +232,9 @@ mod tests {
                 reserved: 0.6
             }
         );
-        store.settle_blocking(first, "a/b", 0.25).unwrap();
+        store
+            .settle_blocking(first, "a/b", 0.25, "catalog")
+            .unwrap();
         assert!(
             store
                 .reserve("a/b".into(), 0.6, 0, 1.0, hold)
@@ -202,7 +242,7 @@ mod tests {
                 .unwrap()
                 .is_ok()
         );
-        store.record("c/d".into(), 0.5).await.unwrap();
+        store.record("c/d".into(), 0.5, "upstream").await.unwrap();
         let spend = store.spend(0).await.unwrap();
         assert_eq!(
             spend,
@@ -216,6 +256,7 @@ mod tests {
             rows[0],
             LedgerRow {
                 model: "c/d".into(),
+                cost_source: "upstream".into(),
                 calls: 1,
                 cost_usd: 0.5
             }
@@ -224,6 +265,7 @@ mod tests {
             rows[1],
             LedgerRow {
                 model: "a/b".into(),
+                cost_source: "catalog".into(),
                 calls: 1,
                 cost_usd: 0.25
             }
@@ -252,7 +294,33 @@ mod tests {
             .await
             .unwrap();
         assert!(refused.is_err(), "the unsettled call still counts");
-        assert_eq!(store.ledger(0).await.unwrap()[0].cost_usd, 0.9);
+        let rows = store.ledger(0).await.unwrap();
+        assert_eq!(
+            (rows[0].cost_usd, rows[0].cost_source.as_str()),
+            (0.9, "unknown")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_ledger_from_an_older_version_gains_the_cost_source_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE ledger (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, model TEXT NOT NULL,
+                                  cost REAL NOT NULL, reserved_until INTEGER);
+             INSERT INTO ledger (at, model, cost) VALUES (1, 'a/b', 0.5);",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::new(path);
+        store.record("a/b".into(), 0.25, "catalog").await.unwrap();
+        let rows = store.ledger(0).await.unwrap();
+        let sources: Vec<(&str, f64)> = rows
+            .iter()
+            .map(|r| (r.cost_source.as_str(), r.cost_usd))
+            .collect();
+        assert_eq!(sources, [("unknown", 0.5), ("catalog", 0.25)]);
     }
 
     #[tokio::test]
@@ -283,8 +351,10 @@ mod tests {
             .unwrap()
             .unwrap();
         let rows = store.ledger_by_day(2 * day).await.unwrap();
+        // Rows written without a cost source (as by a version before the column) count as unknown.
         let row = |model: &str, calls, cost_usd| LedgerRow {
             model: model.into(),
+            cost_source: "unknown".into(),
             calls,
             cost_usd,
         };
@@ -303,10 +373,13 @@ mod tests {
     async fn no_amount_credits_the_ledger_and_sums_carry_no_float_noise() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join("s.db"));
-        store.record("a/b".into(), -5.0).await.unwrap();
-        store.record("a/b".into(), f64::NAN).await.unwrap();
+        store.record("a/b".into(), -5.0, "upstream").await.unwrap();
+        store
+            .record("a/b".into(), f64::NAN, "upstream")
+            .await
+            .unwrap();
         for _ in 0..5 {
-            store.record("a/b".into(), 0.002).await.unwrap();
+            store.record("a/b".into(), 0.002, "upstream").await.unwrap();
         }
         assert_eq!(store.spend(0).await.unwrap().settled, 0.01);
         let reserved = store

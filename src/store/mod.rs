@@ -93,7 +93,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
             source,
         })?;
     }
-    let connection = Connection::open(path).map_err(|source| StoreError::Open {
+    let mut connection = Connection::open(path).map_err(|source| StoreError::Open {
         path: path.into(),
         source,
     })?;
@@ -101,6 +101,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.execute_batch(SCHEMA)?;
+    ledger::migrate(&mut connection)?;
     responses::delete_expired(&connection, now_millis())?;
     Ok(connection)
 }
@@ -118,7 +119,8 @@ CREATE TABLE IF NOT EXISTS ledger (
     at INTEGER NOT NULL,
     model TEXT NOT NULL,
     cost REAL NOT NULL,
-    reserved_until INTEGER
+    reserved_until INTEGER,
+    cost_source TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
 ";

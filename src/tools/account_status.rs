@@ -26,7 +26,7 @@ pub struct AccountStatusOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger_error: Option<String>,
     pub budget: BudgetStatus,
-    /// This period's spend per model, costliest first.
+    /// This period's spend per model and cost_source, costliest first.
     pub by_model: Vec<ModelSpend>,
     pub cache: CacheStatus,
 }
@@ -53,6 +53,7 @@ pub struct BudgetStatus {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ModelSpend {
     pub model: String,
+    pub cost_source: String,
     pub calls: u64,
     pub cost_usd: f64,
 }
@@ -102,6 +103,7 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
             .into_iter()
             .map(|r| ModelSpend {
                 model: r.model,
+                cost_source: r.cost_source,
                 calls: r.calls,
                 cost_usd: r.cost_usd,
             })

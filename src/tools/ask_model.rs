@@ -79,7 +79,9 @@ pub async fn run(
             let mut charge = spend::charge(&snapshot, result.as_ref().ok(), worst.as_ref());
             let model = result.as_ref().map_or(&call.chain[0], |r| &r.model);
             let paid = spend::paid(&result, &charge);
-            charge.warnings.extend(admission.settle(model, paid).await);
+            charge
+                .warnings
+                .extend(admission.settle(model, paid, charge.source).await);
             (result?, charge)
         }
     };

@@ -186,7 +186,9 @@ async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst
             let result = app.router.route(&call, &mut |_, _| {}).await;
             let mut charge = spend::charge(snapshot, result.as_ref().ok(), worst.as_ref());
             let paid = spend::paid(&result, &charge);
-            charge.warnings.extend(admission.settle(model, paid).await);
+            charge
+                .warnings
+                .extend(admission.settle(model, paid, charge.source).await);
             (result, charge)
         }
     };

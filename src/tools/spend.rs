@@ -61,7 +61,8 @@ pub fn worst_case(
     let max_tokens = size.max_tokens();
     let mut worst: Option<(Decimal, Decimal, &String)> = None;
     for id in chain {
-        let pricing = snapshot.find(id).map(|m| m.pricing());
+        let assumed = app.config.unknown_price;
+        let pricing = snapshot.find(id).map(|m| m.worst_case_pricing(assumed));
         let cost = pricing.and_then(|p| {
             Some((
                 p.worst_case(prompt_tokens, u64::from(max_tokens))?,
@@ -72,7 +73,7 @@ pub fn worst_case(
             return Err(ToolError::invalid(
                 "model",
                 format!(
-                    "`{id}` has no known price (or fee), so the cost cap cannot be checked; pick a model with a listed price"
+                    "`{id}` has no known price (or fee), so the cost cap cannot be checked; pick a model with a listed price, or set SWITCHBOARD_UNKNOWN_PRICE to the most this upstream charges per 1M tokens"
                 ),
             ));
         };

@@ -63,6 +63,7 @@ async fn answers_with_every_field_and_sends_a_complete_request() {
     assert_eq!(
         body,
         json!({"model": "anthropic/claude-sonnet-4.5", "max_tokens": 64, "temperature": 0.2, "stream": true,
+               "stream_options": {"include_usage": true},
                "messages": [{"role": "system", "content": "Answer in one sentence."},
                             {"role": "user", "content": "Capital of France?"}]})
     );

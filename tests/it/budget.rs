@@ -135,7 +135,7 @@ async fn account_status_shows_the_key_the_ledger_and_the_cache() {
     );
     assert_eq!(
         status["by_model"],
-        json!([{"model": "openai/gpt-5-mini", "calls": 1, "cost_usd": 0.003}])
+        json!([{"model": "openai/gpt-5-mini", "cost_source": "upstream", "calls": 1, "cost_usd": 0.003}])
     );
     assert_eq!(status["budget"]["limit_usd"], serde_json::Value::Null);
     assert_eq!(

@@ -19,6 +19,7 @@ mod http_hostile;
 mod list_models;
 mod malformed_args;
 mod native;
+mod openai_compat;
 mod progress;
 mod prompts;
 mod resources;

@@ -267,3 +267,105 @@ mod big {
         Some((head, buffer[end..].to_vec()))
     }
 }
+
+/// A fake OpenAI-compatible gateway (LiteLLM, vLLM, OpenAI itself), not OpenRouter: its
+/// `GET /v1/models` needs the key, a stream carries usage only when asked with
+/// `stream_options.include_usage`, and no answer has a `cost`.
+pub struct FakeGateway {
+    pub server: MockServer,
+}
+
+/// The gateway's own model list, OpenAI-shaped: ids and owners, no prices, no context.
+pub fn openai_model_list(ids: &[&str]) -> Value {
+    let data: Vec<Value> = ids
+        .iter()
+        .map(
+            |id| json!({"id": id, "object": "model", "created": 1677610602, "owned_by": "gateway"}),
+        )
+        .collect();
+    json!({"object": "list", "data": data})
+}
+
+impl FakeGateway {
+    pub const CHAT: &'static str = "/v1/chat/completions";
+
+    /// Starts the gateway with `catalog` at `GET /v1/models`, served only with the test key.
+    pub async fn start(catalog: Value) -> Self {
+        let server = MockServer::start().await;
+        let bearer = format!("Bearer {}", super::TEST_KEY);
+        Mock::given(method("GET"))
+            .and(path("/v1/models"))
+            .and(wiremock::matchers::header("authorization", bearer.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(catalog))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1/models"))
+            .respond_with(ResponseTemplate::new(500).set_body_string("Internal Server Error"))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        Self { server }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.server.uri())
+    }
+
+    /// Every chat request for `model` gets `text`, with usage (tokens, no cost) only when asked.
+    pub async fn answer(&self, model: &str, text: &str) {
+        let asked = json!({"model": model, "stream_options": {"include_usage": true}});
+        Mock::given(method("POST"))
+            .and(path(Self::CHAT))
+            .and(body_partial_json(asked))
+            .respond_with(stream(openai_stream(model, text, true)))
+            .with_priority(3)
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(Self::CHAT))
+            .and(body_partial_json(json!({ "model": model })))
+            .respond_with(stream(openai_stream(model, text, false)))
+            .with_priority(4)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Bodies of the chat requests received, in order.
+    pub async fn chat_requests(&self) -> Vec<Value> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .filter(|r| r.url.path() == Self::CHAT)
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .collect()
+    }
+}
+
+fn stream(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
+}
+
+/// A stream shaped like OpenAI's: no comments, no provider, and with `with_usage` a last chunk
+/// with empty `choices` and token counts (12 prompt, 7 completion) but no `cost`.
+pub fn openai_stream(model: &str, text: &str, with_usage: bool) -> String {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1786465029, "model": model,
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut events = vec![
+        chunk(json!({"role": "assistant", "content": text}), Value::Null),
+        chunk(json!({}), json!("stop")),
+    ];
+    if with_usage {
+        events.push(
+            json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1786465029,
+            "model": model, "choices": [],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}}),
+        );
+    }
+    let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    body.push_str("data: [DONE]\n\n");
+    body
+}
