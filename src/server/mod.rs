@@ -42,6 +42,13 @@ pub struct Switchboard {
     log_level: LogLevel,
 }
 
+/// The tool-call scope ([`crate::consult::scope::instrument`]) reaches the app through this.
+impl AsRef<App> for Switchboard {
+    fn as_ref(&self) -> &App {
+        &self.app
+    }
+}
+
 impl std::fmt::Debug for Switchboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Switchboard").finish_non_exhaustive()
@@ -51,7 +58,7 @@ impl std::fmt::Debug for Switchboard {
 /// Built once per process: a stateless HTTP server makes a handler for every request.
 static ROUTES: LazyLock<ToolRouter<Switchboard>> = LazyLock::new(|| {
     let mut routes = Switchboard::routes();
-    crate::metrics::instrument(&mut routes);
+    crate::consult::scope::instrument(&mut routes);
     routes
 });
 
@@ -138,7 +145,12 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<ListModelsOutput>, String> {
-        self.finish(within(&self.app, async { list_models::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                list_models::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
@@ -147,7 +159,12 @@ impl Switchboard {
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(within(&self.app, async { estimate_cost::run(&self.app, args?).await }).await)
+        self.finish(
+            within(&self.app, async {
+                estimate_cost::run(&self.app, args?).await
+            })
+            .await,
+        )
     }
 
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.

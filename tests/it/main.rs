@@ -2,6 +2,7 @@
 //! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
 
 mod ask_model;
+mod audit;
 mod bad_input;
 mod budget;
 mod cache;
@@ -17,6 +18,7 @@ mod hostile_secrets;
 mod http;
 mod list_models;
 mod malformed_args;
+mod metrics;
 mod native;
 mod progress;
 mod routing;
