@@ -39,24 +39,24 @@ pub enum Event<'a> {
     },
 }
 
-/// Where events go: the process's metrics registry and, with `SWITCHBOARD_AUDIT_LOG`, the audit
-/// log. Cheap to clone.
+/// Where events go: the process's metrics registry (built at the first event, so start-up builds
+/// nothing) and, with `SWITCHBOARD_AUDIT_LOG`, the audit log. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Events {
-    metrics: &'static Metrics,
+    metrics: fn() -> &'static Metrics,
     audit: Option<Arc<AuditLog>>,
 }
 
 impl Events {
     pub fn new(audit: Option<&AuditTarget>) -> Self {
         Self {
-            metrics: metrics::global(),
+            metrics: metrics::global,
             audit: audit.map(|target| Arc::new(AuditLog::new(target.clone()))),
         }
     }
 
     pub fn emit(&self, event: &Event<'_>) {
-        self.metrics.record(event);
+        (self.metrics)().record(event);
     }
 
     /// Whether tool calls are written to an audit log.
