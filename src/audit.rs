@@ -169,3 +169,50 @@ fn whole(written: usize, len: usize) -> std::io::Result<()> {
 pub fn shown(text: &str) -> String {
     text.chars().take(MAX_SHOWN).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            transport: "stdio",
+            client: Some(("host".into(), "1.0".into())),
+            session: None,
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_append_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let (threads, lines) = (8, 200);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                // Each writer opens the file itself, as a separate process would.
+                let log = AuditLog::new(AuditTarget::File(path.clone()));
+                scope.spawn(move || {
+                    for _ in 0..lines {
+                        let notes = vec![Consultation::new("a/".repeat(2000))];
+                        log.write(&Line::new("ask_model", caller(), "ok", 1, notes));
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), threads * lines);
+        for line in text.lines() {
+            let value: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
+            assert_eq!(value["client_name"], "host");
+        }
+    }
+
+    #[test]
+    fn stderr_or_a_path() {
+        assert_eq!(AuditTarget::parse("stderr"), AuditTarget::Stderr);
+        assert_eq!(
+            AuditTarget::parse("/var/log/a.jsonl"),
+            AuditTarget::File(PathBuf::from("/var/log/a.jsonl"))
+        );
+    }
+}

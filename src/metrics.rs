@@ -399,7 +399,6 @@ mod tests {
             "switchboard_tool_duration_seconds_bucket{le=\"0.1\",tool=\"ask_model\"} 0",
             "switchboard_model_latency_seconds_count{tool=\"ask_model\",model=\"a/m\"} 1",
             "switchboard_http_rejected_total{reason=\"origin\"} 0",
-            "switchboard_tool_calls_in_flight 0",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
