@@ -1,10 +1,11 @@
 //! The shared state every tool and command works with: config, client, catalog, router, budget,
-//! model policy.
+//! model policy, and the event sink that metrics and the audit log are fed from.
 
 use crate::budget::Budget;
 use crate::cache::{ResponseCache, Tier};
 use crate::catalog::Catalog;
 use crate::config::{CacheBackend, Config};
+use crate::consult::Events;
 use crate::openrouter::Client;
 use crate::policy::ModelPolicy;
 use crate::router::{Cooldowns, ModelRouter};
@@ -31,6 +32,7 @@ pub struct App {
     pub router: ModelRouter,
     pub budget: Budget,
     pub policy: ModelPolicy,
+    pub events: Events,
 }
 
 impl App {
@@ -60,6 +62,7 @@ impl App {
         let budget = Budget::new(store, config.budget_usd, config.budget_period, hold);
         let policy = ModelPolicy::new(&config.allowed_models, config.max_price);
         let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown);
+        let events = Events::new(config.audit_log.as_ref());
         let router = ModelRouter::new(
             client.clone(),
             cache,
@@ -67,6 +70,7 @@ impl App {
             config.timeout,
             config.routing,
             cooldowns,
+            events.clone(),
         );
         Arc::new(App {
             config,
@@ -75,6 +79,7 @@ impl App {
             router,
             budget,
             policy,
+            events,
         })
     }
 

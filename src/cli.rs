@@ -92,6 +92,9 @@ pub struct Settings {
     /// Largest answer accepted from upstream, in bytes of text (or with KiB/MiB); a larger one fails that attempt [default: 4MiB]
     #[arg(long, env = "SWITCHBOARD_MAX_ANSWER_BYTES", global = true)]
     pub max_answer_bytes: Option<String>,
+    /// Append one JSON line per tool call (models, attempts, tokens, cost, outcome; never prompts or answers) to this file, or `stderr` [default: none]
+    #[arg(long, env = "SWITCHBOARD_AUDIT_LOG", global = true)]
+    pub audit_log: Option<String>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -123,6 +126,7 @@ impl Settings {
             unknown_price: self.unknown_price.or(file.unknown_price),
             allowed_models: self.allowed_models.or(file.allowed_models),
             max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
+            audit_log: self.audit_log.or(file.audit_log),
             http: self.http.or(file.http),
         }
     }

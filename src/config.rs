@@ -61,6 +61,8 @@ pub struct Config {
     pub allowed_models: Vec<String>,
     /// Largest upstream answer accepted, in bytes of text.
     pub max_answer_bytes: usize,
+    /// `SWITCHBOARD_AUDIT_LOG`: where one JSON line per tool call goes.
+    pub audit_log: Option<crate::audit::AuditTarget>,
     pub http: HttpConfig,
 }
 
@@ -121,6 +123,7 @@ impl Config {
                 "SWITCHBOARD_MAX_ANSWER_BYTES",
                 s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
             )?,
+            audit_log: s.audit_log.as_deref().map(crate::audit::AuditTarget::parse),
             http,
         })
     }

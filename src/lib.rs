@@ -11,17 +11,21 @@
 //!   single-flight and a whole-call deadline; [`cache`] holds complete answers (memory over
 //!   [`store`], the SQLite file shared by every process).
 //! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
+//! - [`consult`]: the one owner of a paid call (cache, budget, routing, settlement, events);
+//!   [`audit`]: the JSON line per tool call made from those events.
 //! - [`tools`]: the four MCP tools, each in its own file, and [`server`], the rmcp handler.
 //! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 
 pub mod app;
+pub mod audit;
 pub mod budget;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod consult;
 pub mod metrics;
 pub mod openrouter;
 pub mod policy;

@@ -1,41 +1,39 @@
-//! Process-wide counters for `GET /metrics` (Prometheus text format 0.0.4): tool calls, errors and
-//! latency per tool; answers, tokens, cost, latency and cache hits per model; upstream attempts by
-//! outcome; calls in flight (what graceful shutdown waits for). Hand-rolled: one mutexed map
-//! touched once per tool call, which is all a few thousand calls a second need. Nothing secret is
-//! ever recorded: labels are tool names, catalog model ids and fixed words.
+//! The Prometheus registry behind `GET /metrics` (OpenMetrics text, encoded by
+//! `prometheus-client`): tool calls, errors and latency per tool; answers, tokens, cost, latency
+//! and cache hits per model; upstream attempts by outcome; HTTP rejections. Everything is recorded
+//! from typed [`Event`]s where they happen, never by re-reading a tool's output. Nothing secret is
+//! recorded: labels are tool names, model ids (at most [`MAX_MODELS`], then `other`) and fixed words.
 
-use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
-use rmcp::model::{CallToolResponse, CallToolResult};
-use serde_json::Value;
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use std::time::{Duration, Instant};
-use tokio::sync::Notify;
+use crate::consult::Event;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::AtomicU64;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::Duration;
 
 /// Histogram upper bounds in seconds: from a cache hit (sub-millisecond) to the 120 s call deadline.
 const BUCKETS: [f64; 16] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 /// Distinct model labels kept; later ones are counted under `other` so a caller cannot grow the
-/// map without bound by naming made-up models.
-const MAX_MODELS: usize = 256;
+/// registry without bound by naming made-up models.
+pub const MAX_MODELS: usize = 256;
 const OTHER: &str = "other";
 
-static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::default);
+/// What `/metrics` is served as.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
 /// The process-wide registry.
 pub fn global() -> &'static Metrics {
     &GLOBAL
-}
-
-#[derive(Debug, Default)]
-pub struct Metrics {
-    in_flight: AtomicI64,
-    idle: Notify,
-    series: Mutex<Series>,
-    rejected: [AtomicU64; Rejection::ALL.len()],
 }
 
 /// Why the HTTP front door refused a request.
@@ -58,368 +56,299 @@ impl Rejection {
     }
 }
 
-#[derive(Debug, Default)]
-struct Series {
-    tools: BTreeMap<String, ToolSeries>,
-    models: BTreeMap<(String, String), ModelSeries>,
-    attempts: BTreeMap<(String, String), u64>,
-    model_names: std::collections::BTreeSet<String>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabel {
+    tool: String,
 }
 
-#[derive(Debug, Default)]
-struct ToolSeries {
-    calls: u64,
-    errors: u64,
-    duration: Histogram,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelLabels {
+    tool: String,
+    model: String,
 }
 
-#[derive(Debug, Default)]
-struct ModelSeries {
-    answers: u64,
-    cache_hits: u64,
-    prompt_tokens: u64,
-    completion_tokens: u64,
-    cost_usd: f64,
-    latency: Histogram,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    model: String,
+    outcome: String,
 }
 
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
-            self.counts[i] += 1;
-        }
-        self.count += 1;
-        self.sum += seconds;
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabel {
+    version: String,
 }
 
-/// Counts one tool call as in flight until dropped.
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+type Usd = Counter<f64, AtomicU64>;
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
 #[derive(Debug)]
-pub struct InFlight(&'static Metrics);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
+pub struct Metrics {
+    registry: Registry,
+    in_flight: Gauge,
+    tool_calls: Family<ToolLabel, Counter>,
+    tool_errors: Family<ToolLabel, Counter>,
+    tool_duration: Histograms<ToolLabel>,
+    answers: Family<ModelLabels, Counter>,
+    cache_hits: Family<ModelLabels, Counter>,
+    prompt_tokens: Family<ModelLabels, Counter>,
+    completion_tokens: Family<ModelLabels, Counter>,
+    cost_usd: Family<ModelLabels, Usd>,
+    model_latency: Histograms<ModelLabels>,
+    attempts: Family<AttemptLabels, Counter>,
+    rejected: Family<ReasonLabel, Counter>,
+    model_names: Mutex<HashSet<String>>,
+    /// The attempt counts again, by unescaped model label and outcome, for `switchboard://health`.
+    attempt_totals: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 impl Metrics {
-    /// Marks a tool call as started; it ends when the returned guard drops.
-    pub fn enter(&'static self) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(self)
-    }
-
-    /// Tool calls running now.
-    pub fn in_flight(&self) -> i64 {
-        self.in_flight.load(Ordering::Acquire)
-    }
-
-    /// Returns once no tool call is running.
-    pub async fn wait_idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.in_flight() <= 0 {
-                return;
-            }
-            notified.await;
+    fn new() -> Self {
+        let mut registry = Registry::default();
+        let build = Family::<VersionLabel, Gauge>::default();
+        build
+            .get_or_create(&VersionLabel {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            })
+            .set(1);
+        registry.register("switchboard_build_info", "Version of this server", build);
+        let metrics = Self {
+            registry,
+            in_flight: Gauge::default(),
+            tool_calls: Family::default(),
+            tool_errors: Family::default(),
+            tool_duration: Family::new_with_constructor(histogram),
+            answers: Family::default(),
+            cache_hits: Family::default(),
+            prompt_tokens: Family::default(),
+            completion_tokens: Family::default(),
+            cost_usd: Family::default(),
+            model_latency: Family::new_with_constructor(histogram),
+            attempts: Family::default(),
+            rejected: Family::default(),
+            model_names: Mutex::new(HashSet::new()),
+            attempt_totals: Mutex::new(BTreeMap::new()),
+        };
+        for why in Rejection::ALL {
+            let _ = metrics.rejected.get_or_create(&reason(why));
         }
+        metrics.register()
+    }
+
+    fn register(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register(
+            "switchboard_tool_calls_in_flight",
+            "Tool calls running now",
+            self.in_flight.clone(),
+        );
+        r.register(
+            "switchboard_http_rejected",
+            "HTTP requests refused: missing/wrong token, foreign Host, foreign Origin",
+            self.rejected.clone(),
+        );
+        r.register(
+            "switchboard_tool_calls",
+            "Tool calls finished, by tool",
+            self.tool_calls.clone(),
+        );
+        r.register(
+            "switchboard_tool_errors",
+            "Tool calls that ended in a tool error (isError) or a protocol error, by tool",
+            self.tool_errors.clone(),
+        );
+        r.register(
+            "switchboard_tool_duration_seconds",
+            "Tool call wall time, by tool",
+            self.tool_duration.clone(),
+        );
+        r.register(
+            "switchboard_model_answers",
+            "Answers returned, by tool and answering model",
+            self.answers.clone(),
+        );
+        r.register(
+            "switchboard_cache_hits",
+            "Answers served from the response cache, by tool and model",
+            self.cache_hits.clone(),
+        );
+        r.register(
+            "switchboard_prompt_tokens",
+            "Prompt tokens billed upstream (cache hits excluded), by tool and model",
+            self.prompt_tokens.clone(),
+        );
+        r.register(
+            "switchboard_completion_tokens",
+            "Completion tokens billed upstream (cache hits excluded), by tool and model",
+            self.completion_tokens.clone(),
+        );
+        r.register(
+            "switchboard_cost_usd",
+            "USD charged for answers, by tool and model",
+            self.cost_usd.clone(),
+        );
+        r.register(
+            "switchboard_model_latency_seconds",
+            "Latency of each answer, by tool and model",
+            self.model_latency.clone(),
+        );
+        r.register(
+            "switchboard_upstream_attempts",
+            "Upstream attempts by model and outcome (ok, retried, fell_back, failed, skipped)",
+            self.attempts.clone(),
+        );
+        self
+    }
+
+    /// Records one event.
+    pub fn record(&self, event: &Event<'_>) {
+        match *event {
+            Event::Attempt(attempt) => {
+                let labels = AttemptLabels {
+                    model: self.model_label(&attempt.model),
+                    outcome: attempt.outcome.as_str().to_string(),
+                };
+                self.attempts.get_or_create(&labels).inc();
+                let model = if labels.model == OTHER {
+                    OTHER
+                } else {
+                    attempt.model.as_str()
+                };
+                *self
+                    .attempt_totals
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry((model.to_string(), attempt.outcome.as_str()))
+                    .or_default() += 1;
+            }
+            Event::Answered {
+                tool,
+                model,
+                latency,
+                ..
+            } => {
+                let labels = self.model_labels(tool, model);
+                self.answers.get_or_create(&labels).inc();
+                for family in [
+                    &self.cache_hits,
+                    &self.prompt_tokens,
+                    &self.completion_tokens,
+                ] {
+                    let _ = family.get_or_create(&labels);
+                }
+                let _ = self.cost_usd.get_or_create(&labels);
+                self.model_latency
+                    .get_or_create(&labels)
+                    .observe(latency.as_secs_f64());
+            }
+            Event::CacheHit { tool, model } => {
+                let labels = self.model_labels(tool, model);
+                self.cache_hits.get_or_create(&labels).inc();
+            }
+            Event::Refused { .. } => {}
+            Event::Spent {
+                tool,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                cost_usd,
+            } => {
+                let labels = self.model_labels(tool, model);
+                self.prompt_tokens
+                    .get_or_create(&labels)
+                    .inc_by(prompt_tokens);
+                self.completion_tokens
+                    .get_or_create(&labels)
+                    .inc_by(completion_tokens);
+                self.cost_usd
+                    .get_or_create(&labels)
+                    .inc_by(cost_usd.max(0.0));
+            }
+            Event::ToolFinished {
+                tool,
+                failed,
+                elapsed,
+            } => self.tool_finished(tool, failed, elapsed),
+        }
+    }
+
+    fn tool_finished(&self, tool: &str, failed: bool, elapsed: Duration) {
+        let labels = ToolLabel { tool: escape(tool) };
+        self.tool_calls.get_or_create(&labels).inc();
+        let errors = self.tool_errors.get_or_create(&labels);
+        if failed {
+            errors.inc();
+        }
+        self.tool_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// `(model, outcome, count)` of every upstream attempt since start, as counted under
+    /// `switchboard_upstream_attempts_total` (model ids unescaped; `other` past [`MAX_MODELS`]).
+    pub fn attempt_counts(&self) -> Vec<(String, String, u64)> {
+        self.attempt_totals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|((model, outcome), count)| (model.clone(), (*outcome).to_string(), *count))
+            .collect()
     }
 
     pub fn reject(&self, why: Rejection) {
-        let index = Rejection::ALL.iter().position(|r| *r == why).unwrap_or(0);
-        self.rejected[index].fetch_add(1, Ordering::Relaxed);
+        self.rejected.get_or_create(&reason(why)).inc();
     }
 
-    /// Records one finished call of `tool`, reading models, usage and attempts from its
-    /// structured output (`ask_model`'s `model`/`usage`/`attempts`, `compare_models`' `results`).
-    pub fn record_call(&self, tool: &str, elapsed: Duration, result: Option<&CallToolResult>) {
-        let failed = result.is_none_or(|r| r.is_error == Some(true));
-        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        if !series.tools.contains_key(tool) {
-            series.tools.insert(tool.to_string(), ToolSeries::default());
-        }
-        let Some(entry) = series.tools.get_mut(tool) else {
-            return;
-        };
-        entry.calls += 1;
-        entry.errors += u64::from(failed);
-        entry.duration.observe(elapsed.as_secs_f64());
-        let Some(output) = result.and_then(|r| r.structured_content.as_ref()) else {
-            return;
-        };
-        if failed {
-            return;
-        }
-        if let Some(Value::Array(attempts)) = output.get("attempts") {
-            for attempt in attempts {
-                let outcome = attempt["outcome"].as_str().unwrap_or("unknown");
-                series.attempt(attempt["model"].as_str(), outcome);
-            }
-        }
-        if output.get("usage").is_some() && output.get("model").is_some() {
-            series.answer(tool, output);
-        }
-        if let Some(Value::Array(results)) = output.get("results") {
-            for one in results {
-                if one["ok"].as_bool() == Some(true) {
-                    series.answer(tool, one);
-                }
-                if one["cached"].as_bool() != Some(true) {
-                    let outcome = if one["ok"].as_bool() == Some(true) {
-                        "ok"
-                    } else {
-                        "failed"
-                    };
-                    series.attempt(one["model"].as_str(), outcome);
-                }
-            }
-        }
-    }
-
-    /// The whole registry in Prometheus text format.
+    /// The whole registry as OpenMetrics text; the in-flight gauge is read at this moment.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        let _ = self.write_to(&mut out);
+        self.in_flight
+            .set(crate::consult::scope::in_flight().count());
+        let mut out = String::with_capacity(8192);
+        if let Err(error) = encode(&mut out, &self.registry) {
+            tracing::error!(%error, "could not encode /metrics");
+        }
         out
     }
 
-    fn write_to(&self, out: &mut String) -> std::fmt::Result {
-        header(
-            out,
-            "switchboard_build_info",
-            "gauge",
-            "Version of this server",
-        )?;
-        writeln!(
-            out,
-            "switchboard_build_info{{version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION")
-        )?;
-        header(
-            out,
-            "switchboard_tool_calls_in_flight",
-            "gauge",
-            "Tool calls running now",
-        )?;
-        writeln!(
-            out,
-            "switchboard_tool_calls_in_flight {}",
-            self.in_flight().max(0)
-        )?;
-        header(
-            out,
-            "switchboard_http_rejected_total",
-            "counter",
-            "HTTP requests refused: missing/wrong token, foreign Host, foreign Origin",
-        )?;
-        for why in Rejection::ALL {
-            let index = Rejection::ALL.iter().position(|r| *r == why).unwrap_or(0);
-            let n = self.rejected[index].load(Ordering::Relaxed);
-            writeln!(
-                out,
-                "switchboard_http_rejected_total{{reason=\"{}\"}} {n}",
-                why.label()
-            )?;
+    fn model_labels(&self, tool: &str, model: &str) -> ModelLabels {
+        ModelLabels {
+            tool: escape(tool),
+            model: self.model_label(model),
         }
-        let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        series.write_tools(out)?;
-        series.write_models(out)?;
-        series.write_attempts(out)
     }
-}
 
-impl Series {
     /// The label for `model`, or `other` once [`MAX_MODELS`] distinct ones are known.
-    fn model_label(&mut self, model: Option<&str>) -> String {
-        let model = model.unwrap_or("unknown");
-        if self.model_names.contains(model) {
-            return model.to_string();
+    fn model_label(&self, model: &str) -> String {
+        let mut names = self
+            .model_names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if names.contains(model) {
+            return escape(model);
         }
-        if self.model_names.len() >= MAX_MODELS {
+        if names.len() >= MAX_MODELS {
             return OTHER.to_string();
         }
-        self.model_names.insert(model.to_string());
-        model.to_string()
-    }
-
-    fn attempt(&mut self, model: Option<&str>, outcome: &str) {
-        let model = self.model_label(model);
-        *self
-            .attempts
-            .entry((model, outcome.to_string()))
-            .or_default() += 1;
-    }
-
-    /// One answer (`ask_model`'s output or one `compare_models` result).
-    fn answer(&mut self, tool: &str, answer: &Value) {
-        let model = self.model_label(answer["model"].as_str());
-        let cached = answer["cached"].as_bool() == Some(true);
-        let entry = self.models.entry((tool.to_string(), model)).or_default();
-        entry.answers += 1;
-        if cached {
-            entry.cache_hits += 1;
-        } else {
-            let usage = &answer["usage"];
-            entry.prompt_tokens += usage["prompt_tokens"].as_u64().unwrap_or(0);
-            entry.completion_tokens += usage["completion_tokens"].as_u64().unwrap_or(0);
-            entry.cost_usd += usage["cost_usd"].as_f64().unwrap_or(0.0).max(0.0);
-        }
-        let latency_ms = answer["latency_ms"].as_u64().unwrap_or(0);
-        entry.latency.observe(latency_ms as f64 / 1000.0);
-    }
-
-    fn write_tools(&self, out: &mut String) -> std::fmt::Result {
-        header(
-            out,
-            "switchboard_tool_calls_total",
-            "counter",
-            "Tool calls finished, by tool",
-        )?;
-        for (tool, s) in &self.tools {
-            writeln!(
-                out,
-                "switchboard_tool_calls_total{{tool=\"{}\"}} {}",
-                escape(tool),
-                s.calls
-            )?;
-        }
-        header(
-            out,
-            "switchboard_tool_errors_total",
-            "counter",
-            "Tool calls that ended in a tool error (isError) or a protocol error, by tool",
-        )?;
-        for (tool, s) in &self.tools {
-            writeln!(
-                out,
-                "switchboard_tool_errors_total{{tool=\"{}\"}} {}",
-                escape(tool),
-                s.errors
-            )?;
-        }
-        header(
-            out,
-            "switchboard_tool_duration_seconds",
-            "histogram",
-            "Tool call wall time, by tool",
-        )?;
-        for (tool, s) in &self.tools {
-            let labels = format!("tool=\"{}\"", escape(tool));
-            histogram(
-                out,
-                "switchboard_tool_duration_seconds",
-                &labels,
-                &s.duration,
-            )?;
-        }
-        Ok(())
-    }
-
-    fn write_models(&self, out: &mut String) -> std::fmt::Result {
-        type Field = fn(&ModelSeries) -> String;
-        let counters: [(&str, &str, Field); 5] = [
-            (
-                "switchboard_model_answers_total",
-                "Answers returned, by tool and answering model",
-                |s| s.answers.to_string(),
-            ),
-            (
-                "switchboard_cache_hits_total",
-                "Answers served from the response cache, by tool and model",
-                |s| s.cache_hits.to_string(),
-            ),
-            (
-                "switchboard_prompt_tokens_total",
-                "Prompt tokens billed upstream (cache hits excluded), by tool and model",
-                |s| s.prompt_tokens.to_string(),
-            ),
-            (
-                "switchboard_completion_tokens_total",
-                "Completion tokens billed upstream (cache hits excluded), by tool and model",
-                |s| s.completion_tokens.to_string(),
-            ),
-            (
-                "switchboard_cost_usd_total",
-                "USD charged by OpenRouter, by tool and model",
-                |s| s.cost_usd.to_string(),
-            ),
-        ];
-        for (name, help, field) in counters {
-            header(out, name, "counter", help)?;
-            for ((tool, model), s) in &self.models {
-                writeln!(
-                    out,
-                    "{name}{{tool=\"{}\",model=\"{}\"}} {}",
-                    escape(tool),
-                    escape(model),
-                    field(s)
-                )?;
-            }
-        }
-        header(
-            out,
-            "switchboard_model_latency_seconds",
-            "histogram",
-            "Latency of each answer as the tool reports it, by tool and model",
-        )?;
-        for ((tool, model), s) in &self.models {
-            let labels = format!("tool=\"{}\",model=\"{}\"", escape(tool), escape(model));
-            histogram(
-                out,
-                "switchboard_model_latency_seconds",
-                &labels,
-                &s.latency,
-            )?;
-        }
-        Ok(())
-    }
-
-    fn write_attempts(&self, out: &mut String) -> std::fmt::Result {
-        header(
-            out,
-            "switchboard_upstream_attempts_total",
-            "counter",
-            "Upstream attempts by model and outcome (ok, retried, fell_back, failed, skipped)",
-        )?;
-        for ((model, outcome), n) in &self.attempts {
-            writeln!(
-                out,
-                "switchboard_upstream_attempts_total{{model=\"{}\",outcome=\"{}\"}} {n}",
-                escape(model),
-                escape(outcome)
-            )?;
-        }
-        Ok(())
+        names.insert(model.to_string());
+        escape(model)
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) -> std::fmt::Result {
-    writeln!(out, "# HELP {name} {help}")?;
-    writeln!(out, "# TYPE {name} {kind}")
-}
-
-fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) -> std::fmt::Result {
-    let mut cumulative = 0;
-    for (bound, n) in BUCKETS.iter().zip(h.counts) {
-        cumulative += n;
-        writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}")?;
+fn reason(why: Rejection) -> ReasonLabel {
+    ReasonLabel {
+        reason: why.label().to_string(),
     }
-    writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count)?;
-    writeln!(out, "{name}_sum{{{labels}}} {}", h.sum)?;
-    writeln!(out, "{name}_count{{{labels}}} {}", h.count)
 }
 
-/// Label values escape `\`, `"` and newlines (exposition format 0.0.4).
+/// Label values escape `\`, `"` and newlines (the encoder writes them as given).
 fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
@@ -427,61 +356,78 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Wraps every tool of `router` so each call is counted in [`global`]: in flight while it runs,
-/// then its duration, error state and structured output.
-pub fn instrument<S: Send + Sync + 'static>(router: &mut ToolRouter<S>) {
-    for route in router.map.values_mut() {
-        let inner = route.call.clone();
-        let tool: Arc<str> = Arc::from(route.attr.name.as_ref());
-        *route = ToolRoute::new_dyn(route.attr.clone(), move |context| {
-            let (inner, tool) = (inner.clone(), tool.clone());
-            Box::pin(async move {
-                let metrics = global();
-                let _in_flight = metrics.enter();
-                let started = Instant::now();
-                let response = inner(context).await;
-                let result = match &response {
-                    Ok(CallToolResponse::Complete(result)) => Some(result),
-                    _ => None,
-                };
-                metrics.record_call(&tool, started.elapsed(), result);
-                response
-            })
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::router::{Attempt, Outcome};
 
-    fn result(output: Value, is_error: bool) -> CallToolResult {
-        let mut result = CallToolResult::structured(output);
-        result.is_error = Some(is_error);
-        result
+    fn attempt(model: &str, outcome: Outcome) -> Attempt {
+        Attempt {
+            model: model.to_string(),
+            outcome,
+            status: None,
+            error: None,
+            latency_ms: 1,
+        }
     }
 
     #[test]
-    fn records_answers_attempts_and_errors() {
-        let metrics = Metrics::default();
-        let ask = json!({"model": "a/m", "cached": false, "latency_ms": 120,
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.25},
-            "attempts": [{"model": "b/x", "outcome": "fell_back"}, {"model": "a/m", "outcome": "ok"}]});
-        metrics.record_call(
-            "ask_model",
-            Duration::from_millis(130),
-            Some(&result(ask, false)),
+    fn attempt_counts_follow_the_attempt_series_unescaped() {
+        let metrics = Metrics::new();
+        metrics.record(&Event::Attempt(&attempt("we\"ird", Outcome::Retried)));
+        metrics.record(&Event::Attempt(&attempt("we\"ird", Outcome::Retried)));
+        metrics.record(&Event::Attempt(&attempt("a/m", Outcome::Ok)));
+        assert_eq!(
+            metrics.attempt_counts(),
+            [
+                ("a/m".to_string(), "ok".to_string(), 1),
+                ("we\"ird".to_string(), "retried".to_string(), 2),
+            ]
         );
-        let compare = json!({"results": [
-            {"model": "a/m", "ok": true, "cached": true, "latency_ms": 1, "usage": {"prompt_tokens": 3}},
-            {"model": "c/y", "ok": false, "cached": false, "latency_ms": 9}]});
-        metrics.record_call(
-            "compare_models",
-            Duration::from_millis(10),
-            Some(&result(compare, false)),
-        );
-        metrics.record_call("list_models", Duration::from_millis(1), None);
+        assert!(metrics.render().contains(
+            "switchboard_upstream_attempts_total{model=\"we\\\"ird\",outcome=\"retried\"} 2"
+        ));
+    }
+
+    #[test]
+    fn events_become_series() {
+        let metrics = Metrics::new();
+        let (tool, model) = ("ask_model", "a/m");
+        metrics.record(&Event::Attempt(&attempt("b/x", Outcome::FellBack)));
+        metrics.record(&Event::Attempt(&attempt(model, Outcome::Ok)));
+        metrics.record(&Event::Answered {
+            tool,
+            model,
+            cached: false,
+            latency: Duration::from_millis(120),
+        });
+        metrics.record(&Event::Spent {
+            tool,
+            model,
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cost_usd: 0.25,
+        });
+        metrics.record(&Event::CacheHit {
+            tool: "compare_models",
+            model,
+        });
+        metrics.record(&Event::Answered {
+            tool: "compare_models",
+            model,
+            cached: true,
+            latency: Duration::from_millis(1),
+        });
+        metrics.record(&Event::ToolFinished {
+            tool,
+            failed: false,
+            elapsed: Duration::from_millis(130),
+        });
+        metrics.record(&Event::ToolFinished {
+            tool: "list_models",
+            failed: true,
+            elapsed: Duration::from_millis(1),
+        });
         let text = metrics.render();
         for line in [
             "switchboard_tool_calls_total{tool=\"ask_model\"} 1",
@@ -492,10 +438,10 @@ mod tests {
             "switchboard_cache_hits_total{tool=\"compare_models\",model=\"a/m\"} 1",
             "switchboard_prompt_tokens_total{tool=\"compare_models\",model=\"a/m\"} 0",
             "switchboard_upstream_attempts_total{model=\"b/x\",outcome=\"fell_back\"} 1",
-            "switchboard_upstream_attempts_total{model=\"c/y\",outcome=\"failed\"} 1",
-            "switchboard_tool_duration_seconds_bucket{tool=\"ask_model\",le=\"0.25\"} 1",
-            "switchboard_tool_duration_seconds_bucket{tool=\"ask_model\",le=\"0.1\"} 0",
+            "switchboard_tool_duration_seconds_bucket{le=\"0.25\",tool=\"ask_model\"} 1",
+            "switchboard_tool_duration_seconds_bucket{le=\"0.1\",tool=\"ask_model\"} 0",
             "switchboard_model_latency_seconds_count{tool=\"ask_model\",model=\"a/m\"} 1",
+            "switchboard_http_rejected_total{reason=\"origin\"} 0",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
@@ -506,10 +452,10 @@ mod tests {
 
     #[test]
     fn model_labels_are_bounded_and_escaped() {
-        let metrics = Metrics::default();
+        let metrics = Metrics::new();
         for i in 0..MAX_MODELS + 10 {
-            let output = json!({"attempts": [{"model": format!("m/{i}\"\n"), "outcome": "ok"}]});
-            metrics.record_call("ask_model", Duration::ZERO, Some(&result(output, false)));
+            let model = format!("m/{i}\"\n");
+            metrics.record(&Event::Attempt(&attempt(&model, Outcome::Ok)));
         }
         let text = metrics.render();
         let attempts = text
@@ -519,18 +465,5 @@ mod tests {
         assert_eq!(attempts, MAX_MODELS + 1);
         assert!(text.contains("model=\"other\",outcome=\"ok\"} 10"));
         assert!(text.contains("model=\"m/0\\\"\\n\""));
-    }
-
-    #[tokio::test]
-    async fn wait_idle_returns_when_the_last_call_ends() {
-        let guard = global().enter();
-        let waiter = tokio::spawn(async { global().wait_idle().await });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!waiter.is_finished());
-        drop(guard);
-        tokio::time::timeout(Duration::from_secs(5), waiter)
-            .await
-            .unwrap()
-            .unwrap();
     }
 }

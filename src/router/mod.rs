@@ -11,7 +11,9 @@ pub use attempt::{Attempt, Outcome};
 pub use cooldown::Cooldowns;
 pub use retry::{Decision, RetryPolicy, classify};
 
-use crate::cache::{CacheMode, CachedAnswer, KeyMaterial, ResponseCache};
+pub use crate::cache::CacheMode;
+use crate::cache::{CachedAnswer, KeyMaterial, ResponseCache};
+use crate::consult::{Event, Events};
 use crate::openrouter::types::{ChatMessage, ChatRequest};
 use crate::openrouter::{Accumulator, Client, Completion, Error};
 use flight::{Flight, Flights};
@@ -130,6 +132,7 @@ pub struct ModelRouter {
     routing: Routing,
     pub cooldowns: Cooldowns,
     flights: Flights,
+    events: Events,
 }
 
 impl ModelRouter {
@@ -140,6 +143,7 @@ impl ModelRouter {
         timeout: Duration,
         routing: Routing,
         cooldowns: Cooldowns,
+        events: Events,
     ) -> Self {
         Self {
             client,
@@ -149,6 +153,7 @@ impl ModelRouter {
             routing,
             cooldowns,
             flights: Flights::default(),
+            events,
         }
     }
 
@@ -212,6 +217,9 @@ impl ModelRouter {
         let deadline = deadline::earliest(deadline::after(self.timeout));
         let mut attempts = call.skipped.clone();
         let chain = self.warm_chain(&call.chain, &mut attempts);
+        for attempt in &attempts {
+            self.events.emit(&Event::Attempt(attempt));
+        }
         let requests: Vec<ChatRequest> = match self.routing {
             Routing::Switchboard => chain
                 .iter()
@@ -310,7 +318,7 @@ impl ModelRouter {
             let elapsed = millis(started.elapsed());
             let error = match result {
                 Ok(Ok(completion)) => {
-                    attempts.push(Attempt::ok(model, elapsed));
+                    self.push(attempts, Attempt::ok(model, elapsed));
                     self.cooldowns.record_success(model);
                     return ModelResult::Answered(completion);
                 }
@@ -320,7 +328,10 @@ impl ModelRouter {
                         kind: crate::openrouter::error::TransportKind::Timeout,
                         detail: "the call's deadline passed during this attempt".into(),
                     };
-                    attempts.push(Attempt::failed(model, Outcome::Failed, &timeout, elapsed));
+                    self.push(
+                        attempts,
+                        Attempt::failed(model, Outcome::Failed, &timeout, elapsed),
+                    );
                     return ModelResult::DeadlinePassed;
                 }
             };
@@ -331,11 +342,14 @@ impl ModelRouter {
             }
             match decision {
                 Decision::Stop => {
-                    attempts.push(Attempt::failed(model, Outcome::Failed, &error, elapsed));
+                    self.push(
+                        attempts,
+                        Attempt::failed(model, Outcome::Failed, &error, elapsed),
+                    );
                     return ModelResult::Stop(error);
                 }
                 Decision::NextModel => {
-                    attempts.push(Attempt::failed(model, give_up, &error, elapsed));
+                    self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                     return ModelResult::Next;
                 }
                 Decision::Retry { after } => {
@@ -343,15 +357,26 @@ impl ModelRouter {
                         after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
                     let left = deadline.saturating_duration_since(Instant::now());
                     if retry >= self.policy.max_retries || delay >= left {
-                        attempts.push(Attempt::failed(model, give_up, &error, elapsed));
+                        self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                         return ModelResult::Next;
                     }
-                    attempts.push(Attempt::failed(model, Outcome::Retried, &error, elapsed));
+                    self.push(
+                        attempts,
+                        Attempt::failed(model, Outcome::Retried, &error, elapsed),
+                    );
                     tokio::time::sleep(delay).await;
                     retry += 1;
                 }
             }
         }
+    }
+}
+
+impl ModelRouter {
+    /// Records an attempt as it finishes: in the call's list and as an event.
+    fn push(&self, attempts: &mut Vec<Attempt>, attempt: Attempt) {
+        self.events.emit(&Event::Attempt(&attempt));
+        attempts.push(attempt);
     }
 }
 

@@ -10,9 +10,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-/// The `/metrics` series that counts upstream attempts by model and outcome.
-const ATTEMPTS_SERIES: &str = "switchboard_upstream_attempts_total{";
-
 #[derive(Serialize)]
 struct Health {
     /// Models with a failure streak, a cooldown or counted attempts, by id.
@@ -67,7 +64,7 @@ pub async fn body(app: &App) -> String {
         entry.cooling_down = state.cooling_for.is_some();
         entry.cooldown_left_s = state.cooling_for.map(|d| d.as_secs_f64().ceil() as u64);
     }
-    for (model, outcome, count) in attempt_counts(&crate::metrics::global().render()) {
+    for (model, outcome, count) in crate::metrics::global().attempt_counts() {
         model_entry(&mut models, &model)
             .attempts
             .insert(outcome, count);
@@ -117,43 +114,6 @@ fn model_entry<'a>(
         })
 }
 
-/// `(model, outcome, count)` from the Prometheus text of [`crate::metrics`], the one record of
-/// attempt outcomes this process keeps.
-fn attempt_counts(metrics: &str) -> Vec<(String, String, u64)> {
-    metrics
-        .lines()
-        .filter_map(|line| line.strip_prefix(ATTEMPTS_SERIES))
-        .filter_map(|rest| {
-            let (labels, count) = rest.rsplit_once("} ")?;
-            let labels = labels.strip_prefix("model=\"")?;
-            let (model, outcome) = labels.rsplit_once("\",outcome=\"")?;
-            let outcome = outcome.strip_suffix('"')?;
-            Some((
-                unescape(model),
-                unescape(outcome),
-                count.trim().parse().ok()?,
-            ))
-        })
-        .collect()
-}
-
-/// Undoes the Prometheus label escaping (`\\`, `\"`, `\n`).
-fn unescape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        match (c, c == '\\') {
-            (_, true) => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            },
-            (c, false) => out.push(c),
-        }
-    }
-    out
-}
-
 /// Opens the SQLite file (if not yet open) and reads the ledger once.
 async fn store_works(app: &App) -> Result<(), StoreError> {
     app.budget
@@ -171,24 +131,4 @@ pub fn store_problem(app: &App, error: &StoreError) -> String {
         "the data store {} is unavailable ({error}); make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR",
         app.budget.store().path().display()
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attempt_counts_are_read_from_the_metrics_text() {
-        let text = "# TYPE switchboard_upstream_attempts_total counter\n\
-            switchboard_upstream_attempts_total{model=\"a/b\",outcome=\"ok\"} 3\n\
-            switchboard_upstream_attempts_total{model=\"we\\\"ird\\\\\",outcome=\"retried\"} 1\n\
-            switchboard_model_answers_total{tool=\"ask_model\",model=\"a/b\"} 3\n";
-        assert_eq!(
-            attempt_counts(text),
-            [
-                ("a/b".to_string(), "ok".to_string(), 3),
-                ("we\"ird\\".to_string(), "retried".to_string(), 1),
-            ]
-        );
-    }
 }

@@ -54,6 +54,13 @@ pub struct Switchboard {
     log_level: LogLevel,
 }
 
+/// The tool-call scope ([`crate::consult::scope::instrument`]) reaches the app through this.
+impl AsRef<App> for Switchboard {
+    fn as_ref(&self) -> &App {
+        &self.app
+    }
+}
+
 impl std::fmt::Debug for Switchboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Switchboard").finish_non_exhaustive()
@@ -63,7 +70,7 @@ impl std::fmt::Debug for Switchboard {
 /// Built once per process: a stateless HTTP server makes a handler for every request.
 static ROUTES: LazyLock<ToolRouter<Switchboard>> = LazyLock::new(|| {
     let mut routes = Switchboard::routes();
-    crate::metrics::instrument(&mut routes);
+    crate::consult::scope::instrument(&mut routes);
     routes
 });
 

@@ -3,12 +3,10 @@
 
 use super::ToolError;
 use crate::App;
-use crate::cache::Tier;
-use crate::pricing;
-use crate::store::{LedgerRow, Spend, StoreError};
+use crate::consult::account;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const KEY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -78,28 +76,21 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
         ),
         Err(error) => (None, Some(app.redact(&error.to_string()))),
     };
-    let (spend, rows, ledger_error) = match ledger(app).await {
-        Ok((spend, rows)) => (spend, rows, None),
-        Err(error) => (
-            Spend::default(),
-            Vec::new(),
-            Some(ledger_problem(app, &error)),
-        ),
-    };
-    let limit = app.budget.limit();
-    let (hits, misses) = app.router.cache().counts();
+    let (ledger, ledger_error) = account::ledger(app).await;
+    let (backend, hits, misses) = account::cache(app);
     Ok(AccountStatusOutput {
         key,
         key_error,
         ledger_error,
         budget: BudgetStatus {
-            period: app.budget.period().as_str(),
-            limit_usd: limit,
-            spent_usd: spend.settled,
-            reserved_usd: spend.reserved,
-            left_usd: limit.map(|l| pricing::usd((l - spend.total()).max(0.0))),
+            period: ledger.period,
+            limit_usd: ledger.limit_usd,
+            spent_usd: ledger.spent_usd,
+            reserved_usd: ledger.reserved_usd,
+            left_usd: ledger.left_usd,
         },
-        by_model: rows
+        by_model: ledger
+            .by_model
             .into_iter()
             .map(|r| ModelSpend {
                 model: r.model,
@@ -109,33 +100,9 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
             })
             .collect(),
         cache: CacheStatus {
-            backend: tier_name(app.router.cache().tier()),
+            backend,
             hits,
             misses,
         },
     })
-}
-
-/// This period's spend and the ledger by model.
-async fn ledger(app: &App) -> Result<(Spend, Vec<LedgerRow>), StoreError> {
-    let since = app.budget.period().start(SystemTime::now());
-    let spend = app.budget.spend().await?;
-    let rows = app.budget.store().ledger(since).await?;
-    Ok((spend, rows))
-}
-
-/// An unusable data dir leaves the rest of the status standing; this says what and where.
-fn ledger_problem(app: &App, error: &StoreError) -> String {
-    format!(
-        "the spend ledger {} is unavailable ({error}); make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR",
-        app.budget.store().path().display()
-    )
-}
-
-fn tier_name(tier: Tier) -> &'static str {
-    match tier {
-        Tier::Off => "off",
-        Tier::Memory => "memory",
-        Tier::Sqlite => "sqlite",
-    }
 }

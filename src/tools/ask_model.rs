@@ -1,12 +1,11 @@
 //! `ask_model`: ask one model, falling back along the chain when it cannot answer.
 
-use super::spend::{self, Worst};
 use super::{AttemptOutput, ToolError, UsageOutput, input, models};
 use crate::App;
-use crate::budget::Charge;
 use crate::catalog::Snapshot;
+use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Progress, Routed, millis};
+use crate::router::{Call, Progress, millis};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -58,7 +57,7 @@ pub struct AskModelOutput {
     pub warnings: Vec<String>,
 }
 
-/// Validates, routes and shapes the answer. `progress` sees streamed text as it arrives.
+/// Validates, hands the call to [`consult::answer`] and shapes the answer. `progress` sees streamed text as it arrives.
 pub async fn run(
     app: &App,
     args: AskModelArgs,
@@ -68,24 +67,17 @@ pub async fn run(
     let max_cost = input::max_cost(args.max_cost_usd)?;
     let snapshot = app.catalog.snapshot().await;
     let (call, worst, requested_model) = prepare(app, &snapshot, args, max_cost)?;
-    let (routed, charge) = match app.router.cached(&call).await {
-        Some(hit) => {
-            let charge = spend::charge(&snapshot, Some(&hit), None);
-            (hit, charge)
-        }
-        None => {
-            let admission = spend::admit(app, &call.chain[0], worst.as_ref(), max_cost).await?;
-            let result = app.router.route(&call, progress).await;
-            let mut charge = spend::charge(&snapshot, result.as_ref().ok(), worst.as_ref());
-            let model = result.as_ref().map_or(&call.chain[0], |r| &r.model);
-            let paid = spend::paid(&result, &charge);
-            charge
-                .warnings
-                .extend(admission.settle(model, paid, charge.source).await);
-            (result?, charge)
-        }
+    let ask = Ask {
+        tool: "ask_model",
+        requested_model: requested_model.clone(),
+        snapshot: &snapshot,
+        call,
+        worst,
+        max_cost,
+        progress,
     };
-    Ok(output(&snapshot, routed, charge, requested_model, started))
+    let answer = consult::answer(app, ask).await?;
+    Ok(output(&snapshot, answer, requested_model, started))
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -104,7 +96,7 @@ fn prepare(
     let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
-    let worst = spend::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
+    let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
     let call = Call {
         chain,
         skipped,
@@ -118,8 +110,7 @@ fn prepare(
 
 fn output(
     snapshot: &Snapshot,
-    routed: Routed,
-    charge: Charge,
+    Answer { routed, charge }: Answer,
     requested_model: String,
     started: Instant,
 ) -> AskModelOutput {
@@ -130,9 +121,7 @@ fn output(
         warnings: charge.warnings,
         text: completion.text,
         // A response may name a dated canonical slug; answer with the catalog id.
-        model: snapshot
-            .find(&routed.model)
-            .map_or(routed.model, |m| m.id.clone()),
+        model: consult::catalog_id(snapshot, &routed.model),
         requested_model,
         provider: completion.provider,
         generation_id: completion.generation_id,

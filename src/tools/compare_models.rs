@@ -1,10 +1,10 @@
 //! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
 
 use super::models::PromptSize;
-use super::spend::{self, Worst};
 use super::{ToolError, UsageOutput, input, models};
 use crate::App;
 use crate::catalog::Snapshot;
+use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
 use crate::pricing;
 use crate::router::{Call, millis};
@@ -91,7 +91,7 @@ pub async fn run(
             Err(reason) => ModelResult::failed(model, reason, 0),
             Ok(worst) => {
                 let call = Call {
-                    chain: vec![model.clone()],
+                    chain: vec![model.to_string()],
                     skipped: Vec::new(),
                     messages: messages.clone(),
                     max_tokens,
@@ -132,7 +132,7 @@ fn plan(
     if let Some(reason) = size.misfit(snapshot, model) {
         return Err(format!("skipped: {reason}"));
     }
-    spend::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
+    consult::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
 }
 
 /// The catalog, and for each id the error that keeps it from being asked (an unknown id), as long
@@ -170,32 +170,24 @@ async fn check_models(
     }
 }
 
+/// One model's answer, through the paid-call owner; a refusal or failure is this model's alone.
 async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst>) -> ModelResult {
     let started = Instant::now();
-    let model = call.chain[0].as_str();
-    let (routed, charge) = match app.router.cached(&call).await {
-        Some(hit) => {
-            let charge = spend::charge(snapshot, Some(&hit), None);
-            (Ok(hit), charge)
-        }
-        None => {
-            let admission = match spend::admit(app, model, worst.as_ref(), None).await {
-                Ok(admission) => admission,
-                Err(refusal) => return ModelResult::failed(model, refusal.to_string(), 0),
-            };
-            let result = app.router.route(&call, &mut |_, _| {}).await;
-            let mut charge = spend::charge(snapshot, result.as_ref().ok(), worst.as_ref());
-            let paid = spend::paid(&result, &charge);
-            charge
-                .warnings
-                .extend(admission.settle(model, paid, charge.source).await);
-            (result, charge)
-        }
+    let model = call.chain[0].clone();
+    let ask = Ask {
+        tool: "compare_models",
+        requested_model: model.clone(),
+        snapshot,
+        call,
+        worst,
+        max_cost: None,
+        progress: &mut |_, _| {},
     };
+    let result = consult::answer(app, ask).await;
     let latency_ms = millis(started.elapsed());
-    match routed {
-        Ok(routed) => ModelResult {
-            model: model.to_string(),
+    match result {
+        Ok(Answer { routed, charge }) => ModelResult {
+            model,
             ok: true,
             usage: Some(UsageOutput::new(
                 &routed.completion.usage,
@@ -208,7 +200,10 @@ async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst
             cached: routed.cached,
             warnings: charge.warnings,
         },
-        Err(error) => ModelResult::failed(model, app.redact(&error.to_string()), latency_ms),
+        Err(error @ ToolError::Route(_)) => {
+            ModelResult::failed(&model, app.redact(&error.to_string()), latency_ms)
+        }
+        Err(refusal) => ModelResult::failed(&model, refusal.to_string(), 0),
     }
 }
 

@@ -2,8 +2,8 @@
 //! Limits keep a single call from sending megabytes upstream by mistake.
 
 use super::error::ToolError;
-use crate::cache::CacheMode;
 use crate::openrouter::types::{ChatMessage, Role};
+use crate::router::CacheMode;
 
 /// Largest prompt accepted, summed over all messages, in bytes.
 pub const MAX_PROMPT_BYTES: usize = 1024 * 1024;

@@ -9,11 +9,10 @@ pub mod estimate_cost;
 pub mod input;
 pub mod list_models;
 pub mod models;
-pub mod spend;
 
 pub use error::ToolError;
 
-use crate::budget::Charge;
+use crate::consult::Charge;
 use crate::openrouter::types::Usage;
 use crate::router::Attempt;
 use rmcp::schemars::{self, JsonSchema};

@@ -51,6 +51,7 @@ pub async fn serve_http(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    crate::consult::scope::serving_http();
     let config = app.config.http.clone();
     let sessions = CancellationToken::new();
     let router = router(app, &config, sessions.clone());
@@ -94,17 +95,17 @@ pub async fn serve_http(
 
 /// Waits for the tool calls in flight, at most `grace`.
 async fn drain(grace: Duration) {
-    let running = metrics::global().in_flight();
+    let running = crate::consult::scope::in_flight().count();
     tracing::info!(
         running,
         "shutting down: no new connections; calls in flight get {}",
         humantime::format_duration(grace)
     );
-    let idle = metrics::global().wait_idle();
+    let idle = crate::consult::scope::in_flight().wait_idle();
     if tokio::time::timeout(grace, idle).await.is_ok() {
         tokio::time::sleep(SETTLE).await;
     } else {
-        let left = metrics::global().in_flight();
+        let left = crate::consult::scope::in_flight().count();
         tracing::warn!(
             cancelled = left,
             "grace period over; cancelling the calls still running"
@@ -230,10 +231,7 @@ async fn healthz() -> impl IntoResponse {
 async fn render_metrics() -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         metrics::global().render(),
     )
 }

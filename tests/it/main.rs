@@ -2,6 +2,7 @@
 //! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
 
 mod ask_model;
+mod audit;
 mod bad_input;
 mod budget;
 mod cache;
@@ -18,6 +19,7 @@ mod http;
 mod http_hostile;
 mod list_models;
 mod malformed_args;
+mod metrics;
 mod native;
 mod openai_compat;
 mod progress;

@@ -7,13 +7,13 @@
 //! are separate requests, but OpenRouter bills a failed attempt nothing, and only one attempt
 //! answers, so each call pays for one answered request.
 
-use super::ToolError;
-use super::models::PromptSize;
 use crate::App;
 use crate::budget::{Admission, Charge, Refusal};
 use crate::catalog::Snapshot;
 use crate::pricing;
 use crate::router::{RouteError, Routed};
+use crate::tools::ToolError;
+use crate::tools::models::PromptSize;
 use rust_decimal::Decimal;
 
 /// The most a call can cost, and on which model.
