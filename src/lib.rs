@@ -11,7 +11,8 @@
 //!   single-flight and a whole-call deadline; [`cache`] holds complete answers (memory over
 //!   [`store`], the SQLite file shared by every process).
 //! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
-//! - [`tools`]: the four MCP tools, each in its own file, and [`server`], the rmcp handler.
+//! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
+//!   [`server::TOOLS`] is the one list of tools).
 //! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 

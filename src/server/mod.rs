@@ -1,10 +1,11 @@
-//! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
+//! The rmcp handler: the tools as thin methods that delegate to [`crate::tools`], and the one
 //! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted.
 
 mod args;
 mod logging;
 mod progress;
 mod published;
+mod registry;
 #[cfg(test)]
 mod schema;
 mod tally;
@@ -28,6 +29,8 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
 use std::sync::{Arc, LazyLock};
 use tally::Tally;
+
+pub use registry::{TOOLS, ToolSpec};
 use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
@@ -66,18 +69,17 @@ impl Switchboard {
 
     /// Each tool's handler with its published definition. Start-up generates no schema: the
     /// definitions come from `tools.json`, which a test keeps equal to what the types generate.
+    /// Which handler serves which tool is [`TOOLS`], the one list of tools.
     fn routes() -> ToolRouter<Self> {
-        let tools = published::tools();
         let mut router = ToolRouter::new();
-        for tool in tools {
-            router = match tool.name.as_ref() {
-                "ask_model" => router.with_route((tool, Self::ask_model)),
-                "compare_models" => router.with_route((tool, Self::compare_models)),
-                "list_models" => router.with_route((tool, Self::list_models)),
-                "estimate_cost" => router.with_route((tool, Self::estimate_cost)),
-                "account_status" => router.with_route((tool, Self::account_status)),
-                other => panic!("src/server/tools.json names {other}, which has no handler"),
+        for tool in published::tools() {
+            let Some(spec) = registry::find(&tool.name) else {
+                panic!(
+                    "src/server/tools.json names {}, which is not in TOOLS",
+                    tool.name
+                )
             };
+            router.add_route(spec.route(tool));
         }
         router
     }

@@ -7,6 +7,7 @@ mod budget;
 mod cache;
 mod cli;
 mod compare_models;
+mod compare_parallel;
 mod errors_hostile;
 mod estimate_cost;
 mod fault_matrix;
