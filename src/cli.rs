@@ -37,8 +37,12 @@ pub struct Settings {
         global = true
     )]
     pub api_key: Option<String>,
-    /// API root; any OpenAI-compatible server works for chat [default: https://openrouter.ai/api/v1]
-    #[arg(long, env = "OPENROUTER_BASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "OPENROUTER_BASE_URL",
+        global = true,
+        help = "API root; any OpenAI-compatible server works for chat [default: https://openrouter.ai/api/v1]"
+    )]
     pub base_url: Option<String>,
     /// Model used when a call names none [default: openai/gpt-5-mini]
     #[arg(long, env = "SWITCHBOARD_DEFAULT_MODEL", global = true)]

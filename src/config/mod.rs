@@ -4,7 +4,7 @@
 //! - [`layers`]: flags and environment over the TOML file over defaults (unvalidated
 //!   [`Settings`]).
 //! - this module: [`Config`], what the rest of the program reads, validated from them;
-//!   [`http`]: the `http` command's part, [`HttpConfig`].
+//!   `http`: the `http` command's part, [`HttpConfig`].
 //! - `values`: the value parsers, whose errors name the setting and the fix.
 
 mod http;

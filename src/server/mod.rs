@@ -86,7 +86,7 @@ impl Switchboard {
 }
 
 /// The tools. `#[tool]` derives each definition from the doc comment and the argument and output
-/// types; a test compacts those into `tools.json` (see [`schema`]).
+/// types; a test compacts those into `tools.json` (see `schema`).
 #[cfg_attr(test, rmcp::tool_router(router = generated_router))]
 impl Switchboard {
     /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
