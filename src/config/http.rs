@@ -54,24 +54,12 @@ impl HttpConfig {
             Some(list) => split_list(list),
             None => default_hosts(bind),
         };
-        let allowed_origins = match &s.allowed_origins {
-            Some(list) => split_list(list),
-            None => LOOPBACK_ORIGINS.iter().map(|o| o.to_string()).collect(),
-        };
-        if let Some(bad) = allowed_origins.iter().find(|o| !valid_origin(o)) {
-            return Err(invalid(
-                "SWITCHBOARD_ALLOWED_ORIGINS",
-                format!(
-                    "`{bad}` is not an origin; write it like https://app.example.com, http://localhost:* or *"
-                ),
-            ));
-        }
         Ok(HttpConfig {
             bind,
             stateless: s.stateless,
             token,
             allowed_hosts,
-            allowed_origins,
+            allowed_origins: allowed_origins(s.allowed_origins.as_deref())?,
             shutdown_grace: duration(
                 "SWITCHBOARD_SHUTDOWN_GRACE",
                 s.shutdown_grace.as_deref(),
@@ -111,6 +99,23 @@ impl HttpConfig {
             ),
         ))
     }
+}
+
+/// The origins listed (default: loopback on any port), each checked.
+fn allowed_origins(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let origins = match list {
+        Some(list) => split_list(list),
+        None => LOOPBACK_ORIGINS.iter().map(|o| o.to_string()).collect(),
+    };
+    if let Some(bad) = origins.iter().find(|o| !valid_origin(o)) {
+        return Err(invalid(
+            "SWITCHBOARD_ALLOWED_ORIGINS",
+            format!(
+                "`{bad}` is not an origin; write it like https://app.example.com, http://localhost:* or *"
+            ),
+        ));
+    }
+    Ok(origins)
 }
 
 /// Loopback names, plus the bind address itself when it is one specific address.

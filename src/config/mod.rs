@@ -86,33 +86,18 @@ impl Config {
         Config::from_settings(layers::layered(settings)?)
     }
 
+    /// Validates every value, or names the first setting that is wrong.
     fn from_settings(s: Settings) -> Result<Config, ConfigError> {
-        let base_url = s.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.into());
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(invalid(
-                "OPENROUTER_BASE_URL",
-                format!("`{base_url}` must start with http:// or https://"),
-            ));
-        }
-        let http = HttpConfig::from_settings(&s.http)?;
-        let defaults = RetryPolicy::default();
         Ok(Config {
-            api_key: s
-                .api_key
-                .filter(|k| !k.trim().is_empty())
-                .map(|k| SecretString::from(k.trim().to_string())),
-            base_url,
+            api_key: api_key(s.api_key.as_deref()),
+            base_url: base_url(s.base_url.as_deref())?,
             default_model: s.default_model.unwrap_or_else(|| DEFAULT_MODEL.into()),
             fallback_models: split_list(s.fallback_models.as_deref().unwrap_or(DEFAULT_FALLBACKS)),
             cache: parse_cache(s.cache.as_deref().unwrap_or("sqlite"))?,
             cache_ttl: duration("SWITCHBOARD_CACHE_TTL", s.cache_ttl.as_deref(), "24h")?,
             data_dir: s.data_dir.unwrap_or_else(default_data_dir),
             timeout: duration("SWITCHBOARD_TIMEOUT", s.timeout.as_deref(), "120s")?,
-            retry: RetryPolicy {
-                max_retries: s.max_retries.unwrap_or(defaults.max_retries),
-                base_delay: duration("SWITCHBOARD_RETRY_BASE", s.retry_base.as_deref(), "250ms")?,
-                max_delay: defaults.max_delay,
-            },
+            retry: retry(s.max_retries, s.retry_base.as_deref())?,
             catalog_ttl: duration("SWITCHBOARD_CATALOG_TTL", s.catalog_ttl.as_deref(), "1h")?,
             stall_timeout: duration(
                 "SWITCHBOARD_STALL_TIMEOUT",
@@ -129,7 +114,7 @@ impl Config {
                 "SWITCHBOARD_MAX_ANSWER_BYTES",
                 s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
             )?,
-            http,
+            http: HttpConfig::from_settings(&s.http)?,
         })
     }
 
@@ -145,6 +130,34 @@ impl Config {
             _ => self.data_dir.join("switchboard.db"),
         }
     }
+}
+
+/// A blank key is no key; whitespace around one is dropped.
+fn api_key(value: Option<&str>) -> Option<SecretString> {
+    value
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| SecretString::from(k.to_string()))
+}
+
+fn base_url(value: Option<&str>) -> Result<String, ConfigError> {
+    let url = value.unwrap_or(DEFAULT_BASE_URL);
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(invalid(
+            "OPENROUTER_BASE_URL",
+            format!("`{url}` must start with http:// or https://"),
+        ));
+    }
+    Ok(url.to_string())
+}
+
+fn retry(max_retries: Option<u32>, base: Option<&str>) -> Result<RetryPolicy, ConfigError> {
+    let defaults = RetryPolicy::default();
+    Ok(RetryPolicy {
+        max_retries: max_retries.unwrap_or(defaults.max_retries),
+        base_delay: duration("SWITCHBOARD_RETRY_BASE", base, "250ms")?,
+        max_delay: defaults.max_delay,
+    })
 }
 
 fn parse_cache(text: &str) -> Result<CacheBackend, ConfigError> {
