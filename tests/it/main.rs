@@ -17,6 +17,7 @@ mod hostile_money;
 mod hostile_secrets;
 mod http;
 mod http_hostile;
+mod http_inproc;
 mod list_models;
 mod malformed_args;
 mod native;
