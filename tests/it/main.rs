@@ -24,6 +24,7 @@ mod native;
 mod progress;
 mod routing;
 mod secrets;
+mod sse_framing;
 mod stdio;
 mod support;
 mod tokens;
