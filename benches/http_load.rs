@@ -118,7 +118,7 @@ impl Report {
 
 async fn run(upstream: &str, stateless: bool, secs: u64) -> Report {
     let data_dir = tempdir();
-    let mut server = spawn_server(upstream, &data_dir, stateless);
+    let mut server = spawn_server(upstream, data_dir.path(), stateless);
     let addr = read_address(&mut server);
     let url = format!("http://{addr}/mcp");
     let pid = server.id();
@@ -147,7 +147,7 @@ async fn run(upstream: &str, stateless: bool, secs: u64) -> Report {
     let rss = sampler.await.expect("the sampler");
     let _ = server.kill();
     let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&data_dir);
+    drop(data_dir);
     latencies_us.sort_unstable();
     let calls = latencies_us.len() as f64;
     let ticks_per_s = 100.0; // USER_HZ on Linux
@@ -437,10 +437,12 @@ fn catalog_path() -> PathBuf {
     }
 }
 
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchboard-http-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
+/// Removed when the run ends.
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("switchboard-http-load-")
+        .tempdir()
+        .expect("a temp dir")
 }
 
 /// A fake OpenRouter on loopback that serves the catalog at `GET /api/v1/models`.

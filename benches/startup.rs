@@ -21,12 +21,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openrouter-switchboard");
 const DEFAULT_RUNS: usize = 50;
@@ -80,7 +80,10 @@ fn main() {
         .unwrap_or(DEFAULT_RUNS)
         .max(1);
     let upstream = FakeUpstream::start();
-    let data_dir = TempDir::new();
+    let data_dir = tempfile::Builder::new()
+        .prefix("switchboard-bench-")
+        .tempdir()
+        .expect("create the bench temp dir");
 
     let floor = floor(runs);
     let cold = cold_start(&upstream, data_dir.path(), runs);
@@ -759,30 +762,4 @@ fn http_response(status: &str, content_type: &str, body: &str) -> String {
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
         body.len()
     )
-}
-
-/// A unique directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let path =
-            std::env::temp_dir().join(format!("switchboard-bench-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create the bench temp dir");
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

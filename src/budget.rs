@@ -7,6 +7,7 @@ pub use charge::{Charge, CostSource};
 
 use crate::pricing;
 use crate::store::{Spend, Store, StoreError};
+use chrono::{DateTime, Datelike, NaiveTime};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The span a budget covers, in UTC.
@@ -27,44 +28,21 @@ impl Period {
         }
     }
 
-    /// When the period containing `now` began, in ms since the epoch.
+    /// When the period containing `now` began, in ms since the epoch (UTC calendar: `chrono`).
     pub fn start(self, now: SystemTime) -> i64 {
-        let days = now
+        let seconds = now
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 86_400) as i64;
-        let start_day = match self {
-            Period::Day => days,
-            Period::Month => {
-                let (year, month, _) = civil_from_days(days);
-                days_from_civil(year, month, 1)
-            }
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let Some(today) = DateTime::from_timestamp(seconds, 0).map(|t| t.date_naive()) else {
+            return 0;
+        };
+        let first = match self {
+            Period::Day => today,
+            Period::Month => today.with_day(1).unwrap_or(today),
             Period::Total => return 0,
         };
-        start_day * 86_400_000
+        first.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
     }
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[derive(Debug, Clone)]
@@ -244,10 +222,18 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates_round_trip() {
-        for days in [-1, 0, 59, 60, 365, 11_016, 20_000, 20_782] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+    fn month_starts_are_the_first_at_midnight_across_years_and_leap_days() {
+        let cases = [
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+            ("2000-02-29T12:00:00Z", "2000-02-01T00:00:00Z"),
+            ("2025-12-31T23:59:59Z", "2025-12-01T00:00:00Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+            ("2026-03-01T00:00:01Z", "2026-03-01T00:00:00Z"),
+        ];
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+        for (now, first) in cases {
+            assert_eq!(Period::Month.start(at(now)), ms(at(first)), "{now}");
         }
+        assert_eq!(Period::Day.start(UNIX_EPOCH), 0);
     }
 }

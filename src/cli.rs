@@ -1,7 +1,9 @@
 //! Command-line parsing (clap derive). Every setting is a flag with an environment variable, and the
-//! same struct reads the TOML config file, so precedence is simply flag > env > file > default.
+//! same struct reads the TOML config file, so precedence is simply flag > env > file > default
+//! (the layering is in [`crate::config::layers`]). Settings with a fixed set of values are
+//! `ValueEnum`s: clap lists them in `--help` and in its error.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -35,8 +37,12 @@ pub struct Settings {
         global = true
     )]
     pub api_key: Option<String>,
-    /// API root; any OpenAI-compatible server works for chat [default: https://openrouter.ai/api/v1]
-    #[arg(long, env = "OPENROUTER_BASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "OPENROUTER_BASE_URL",
+        global = true,
+        help = "API root; any OpenAI-compatible server works for chat [default: https://openrouter.ai/api/v1]"
+    )]
     pub base_url: Option<String>,
     /// Model used when a call names none [default: openai/gpt-5-mini]
     #[arg(long, env = "SWITCHBOARD_DEFAULT_MODEL", global = true)]
@@ -72,14 +78,14 @@ pub struct Settings {
     #[arg(long, env = "SWITCHBOARD_COOLDOWN", global = true)]
     pub cooldown: Option<String>,
     /// Who walks the fallback chain: switchboard (retries, cooldowns) or native (OpenRouter's `models`) [default: switchboard]
-    #[arg(long, env = "SWITCHBOARD_ROUTING", global = true)]
-    pub routing: Option<String>,
+    #[arg(long, env = "SWITCHBOARD_ROUTING", global = true, value_enum)]
+    pub routing: Option<RoutingMode>,
     /// Spend cap in USD per budget period; calls whose worst case would pass it are refused
     #[arg(long, env = "SWITCHBOARD_BUDGET_USD", global = true)]
     pub budget_usd: Option<f64>,
-    /// day, month (UTC) or total [default: day]
-    #[arg(long, env = "SWITCHBOARD_BUDGET_PERIOD", global = true)]
-    pub budget_period: Option<String>,
+    /// The span the budget covers, UTC [default: day]
+    #[arg(long, env = "SWITCHBOARD_BUDGET_PERIOD", global = true, value_enum)]
+    pub budget_period: Option<BudgetPeriod>,
     /// Refuse models whose prompt or completion price per 1M tokens is above this (USD)
     #[arg(long, env = "SWITCHBOARD_MAX_PRICE", global = true)]
     pub max_price: Option<f64>,
@@ -130,6 +136,28 @@ impl Settings {
             http: self.http.or(file.http),
         }
     }
+}
+
+/// `--routing`: who walks the fallback chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingMode {
+    /// This server: retries, backoff, cooldowns, one request per attempt
+    Switchboard,
+    /// OpenRouter: the whole chain as one request with `models`
+    Native,
+}
+
+/// `--budget-period`: the span a budget covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetPeriod {
+    /// From 00:00 UTC
+    Day,
+    /// From the first of the month, 00:00 UTC
+    Month,
+    /// Since the ledger began
+    Total,
 }
 
 /// Settings of the `http` command (TOML: the `[http]` table, same keys).
@@ -264,17 +292,17 @@ pub struct ModelsArgs {
     /// USD per 1M completion tokens
     #[arg(long)]
     pub max_completion_price: Option<f64>,
-    /// tools, reasoning, structured_outputs, response_format, web_search (repeat or comma-separate)
-    #[arg(long, value_delimiter = ',')]
-    pub supports: Vec<String>,
-    /// text, image, audio, file, video
-    #[arg(long)]
-    pub input_modality: Option<String>,
+    /// Capabilities every model must have (repeat or comma-separate)
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub supports: Vec<Capability>,
+    /// A kind of input every model must take
+    #[arg(long, value_enum)]
+    pub input_modality: Option<Modality>,
     #[arg(long)]
     pub free_only: bool,
-    /// price, context, newest, name
-    #[arg(long)]
-    pub sort: Option<String>,
+    /// Order of the list [default: price]
+    #[arg(long, value_enum)]
+    pub sort: Option<SortOrder>,
     #[arg(long)]
     pub limit: Option<i64>,
     #[arg(long)]
@@ -282,6 +310,48 @@ pub struct ModelsArgs {
     /// Print the tool's JSON output instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+/// `models --supports`: the capabilities `list_models` filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Capability {
+    Tools,
+    Reasoning,
+    StructuredOutputs,
+    ResponseFormat,
+    WebSearch,
+}
+
+/// `models --input-modality`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Modality {
+    Text,
+    Image,
+    Audio,
+    File,
+    Video,
+}
+
+/// `models --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortOrder {
+    /// Prompt + completion price, cheapest first, unknown prices last
+    Price,
+    /// Largest context window first
+    Context,
+    /// Most recently added first
+    Newest,
+    /// By name, A to Z
+    Name,
+}
+
+/// The name clap (and the `list_models` tool) knows a `ValueEnum` value by.
+pub fn value_name(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Args)]
@@ -325,7 +395,10 @@ impl Cli {
     /// `user_config` field, `-e VAR=` in a config file), and that must mean "the default".
     pub fn parse_env_aware() -> Self {
         let command = ignore_empty_env(<Self as clap::CommandFactory>::command());
-        let matches = command.get_matches();
+        let matches = command
+            .clone()
+            .try_get_matches()
+            .unwrap_or_else(|error| with_env_tip(&command, error).exit());
         <Self as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
 }
@@ -340,4 +413,92 @@ fn ignore_empty_env(command: clap::Command) -> clap::Command {
             if empty { arg.env(None::<&str>) } else { arg }
         })
         .mut_subcommands(ignore_empty_env)
+}
+
+/// A value clap refuses may have come from the environment: say which variable, so the error
+/// names the setting however it was given.
+fn with_env_tip(command: &clap::Command, mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let long = arg
+        .strip_prefix("--")
+        .and_then(|rest| rest.split([' ', '=']).next());
+    let env = long.and_then(|long| env_of(command, long));
+    if let Some(env) = env {
+        let tip = format!("the value may come from the environment variable {env}");
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
+    }
+    error
+}
+
+/// The environment variable of the flag `--long`, in `command` or its subcommands.
+fn env_of(command: &clap::Command, long: &str) -> Option<String> {
+    let own = command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned());
+    own.or_else(|| command.get_subcommands().find_map(|sub| env_of(sub, long)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::list_models::{ListModelsArgs, filter};
+    use clap::CommandFactory;
+
+    fn names<T: ValueEnum>() -> Vec<String> {
+        T::value_variants()
+            .iter()
+            .cloned()
+            .map(value_name)
+            .collect()
+    }
+
+    #[test]
+    fn the_models_flags_offer_exactly_what_list_models_accepts() {
+        assert_eq!(names::<Capability>(), crate::catalog::model::CAPABILITIES);
+        for modality in names::<Modality>() {
+            let args = ListModelsArgs {
+                input_modality: Some(modality.clone()),
+                ..Default::default()
+            };
+            assert!(filter(args).is_ok(), "{modality}");
+        }
+        for sort in names::<SortOrder>() {
+            let args = ListModelsArgs {
+                sort: Some(sort.clone()),
+                ..Default::default()
+            };
+            assert!(filter(args).is_ok(), "{sort}");
+        }
+        let cli = Cli::try_parse_from(["x", "models", "--supports", "tools,web_search"]).unwrap();
+        let Some(Command::Models(args)) = cli.command else {
+            panic!("models")
+        };
+        assert_eq!(args.supports, [Capability::Tools, Capability::WebSearch]);
+    }
+
+    #[test]
+    fn a_refused_value_names_its_environment_variable_and_the_choices() {
+        let command = Cli::command();
+        let error = command
+            .clone()
+            .try_get_matches_from(["x", "--budget-period", "week"])
+            .unwrap_err();
+        let text = with_env_tip(&command, error).to_string();
+        assert!(text.contains("SWITCHBOARD_BUDGET_PERIOD"), "{text}");
+        assert!(text.contains("day, month, total"), "{text}");
+        let error = command
+            .clone()
+            .try_get_matches_from(["x", "http", "--max-sessions", "many"])
+            .unwrap_err();
+        let text = with_env_tip(&command, error).to_string();
+        assert!(text.contains("SWITCHBOARD_MAX_SESSIONS"), "{text}");
+    }
 }

@@ -13,7 +13,8 @@
 //! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
 //! - [`consult`]: the one owner of a paid call (cache, budget, routing, settlement, events);
 //!   [`audit`]: the JSON line per tool call made from those events.
-//! - [`tools`]: the four MCP tools, each in its own file, and [`server`], the rmcp handler.
+//! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
+//!   [`server::TOOLS`] is the one list of tools).
 //! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 

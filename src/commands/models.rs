@@ -2,7 +2,7 @@
 
 use super::{print_json, print_lines, usd};
 use crate::App;
-use crate::cli::ModelsArgs;
+use crate::cli::{ModelsArgs, value_name};
 use crate::tools::list_models::{self, ListModelsArgs};
 
 pub async fn models(app: &App, args: ModelsArgs) -> anyhow::Result<()> {
@@ -13,10 +13,11 @@ pub async fn models(app: &App, args: ModelsArgs) -> anyhow::Result<()> {
         min_context: args.min_context,
         max_prompt_price: args.max_prompt_price,
         max_completion_price: args.max_completion_price,
-        supports: (!args.supports.is_empty()).then_some(args.supports),
-        input_modality: args.input_modality,
+        supports: (!args.supports.is_empty())
+            .then(|| args.supports.into_iter().map(value_name).collect()),
+        input_modality: args.input_modality.map(value_name),
         free_only: Some(args.free_only),
-        sort: args.sort,
+        sort: args.sort.map(value_name),
         limit: args.limit,
         offset: args.offset,
     };

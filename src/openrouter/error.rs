@@ -43,7 +43,7 @@ pub enum Error {
     },
     /// A 200 that is no usable answer: a body that cannot be read as a completion, an empty
     /// answer, or one over the size limit. The next model is tried. Build it with
-    /// [`Error::decode`] or [`Error::bad_answer`].
+    /// `Error::decode` or `Error::bad_answer`.
     #[error("{0}")]
     Decode(String),
 }
@@ -277,7 +277,7 @@ fn describe(err: &reqwest::Error) -> String {
     text
 }
 
-/// Cuts a message to [`MAX_MESSAGE_CHARS`] characters.
+/// Cuts a message to `MAX_MESSAGE_CHARS` characters.
 pub fn truncate(text: &str) -> String {
     if text.chars().count() <= MAX_MESSAGE_CHARS {
         return text.to_string();

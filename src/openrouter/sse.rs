@@ -1,15 +1,43 @@
-//! Server-sent events framing: splits a byte stream into `data:` payloads, skipping the
-//! `: OPENROUTER PROCESSING` comment lines OpenRouter sends as keep-alives. Linear in the bytes
-//! fed, and bounded: one event may not grow past a limit, however the stream is cut.
+//! Server-sent events on top of the `sse-stream` crate (rmcp's own SSE parser), which parses the
+//! fields, joins `data:` lines into one payload, dispatches on blank lines and skips the
+//! `: OPENROUTER PROCESSING` comments OpenRouter sends as keep-alives. This file only cuts the bytes
+//! into lines first (at LF, CRLF or a bare CR, also when a CRLF is split between reads) and hands
+//! each over on its own: that keeps one event bounded (the crate buffers without a limit), a
+//! malformed line from costing more than itself, and text that is not UTF-8 (kept as U+FFFD).
+//! Linear in the bytes fed.
+
+use bytes::Bytes;
+use futures_util::Stream;
+use sse_stream::{ByteStreamBody, SseStream};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 /// Incremental SSE decoder; feed it bytes as they arrive.
-#[derive(Debug)]
 pub struct SseDecoder {
-    buffer: Vec<u8>,
-    /// How much of `buffer` is known to hold no line end.
-    scanned: usize,
-    data: String,
+    /// The line being read, without its line end.
+    line: Vec<u8>,
+    /// The last line ended with a CR at the end of the bytes fed: an LF that starts the next bytes
+    /// belongs to it.
+    after_cr: bool,
+    /// Bytes in the lines of the event being read so far.
+    event: usize,
     max_event: usize,
+    /// Complete lines, waiting for the parser.
+    inbox: Inbox,
+    parser: Pin<Box<SseStream<ByteStreamBody<Inbox, Bytes>>>>,
+}
+
+impl std::fmt::Debug for SseDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseDecoder")
+            .field("line", &self.line.len())
+            .field("event", &self.event)
+            .field("max_event", &self.max_event)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One event (or one line) grew past the decoder's limit.
@@ -22,14 +50,31 @@ impl Default for SseDecoder {
     }
 }
 
+/// The lines handed to the parser: a byte stream that is never done, only drained.
+#[derive(Clone, Default)]
+struct Inbox(Arc<Mutex<VecDeque<Bytes>>>);
+
+impl Stream for Inbox {
+    type Item = Result<Bytes, Infallible>;
+
+    /// Polled only from `SseDecoder::push`, synchronously: `Pending` just means "empty now".
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = self.0.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+        next.map_or(Poll::Pending, |bytes| Poll::Ready(Some(Ok(bytes))))
+    }
+}
+
 impl SseDecoder {
     /// A decoder that refuses an event larger than `max_event` bytes.
     pub fn new(max_event: usize) -> Self {
+        let inbox = Inbox::default();
         Self {
-            buffer: Vec::new(),
-            scanned: 0,
-            data: String::new(),
+            line: Vec::new(),
+            after_cr: false,
+            event: 0,
             max_event,
+            parser: Box::pin(SseStream::from_bytes_stream(inbox.clone())),
+            inbox,
         }
     }
 
@@ -37,58 +82,76 @@ impl SseDecoder {
     ///
     /// # Errors
     /// [`Oversized`] when the event being read passes the limit.
-    pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, Oversized> {
-        self.buffer.extend_from_slice(bytes);
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<Vec<String>, Oversized> {
         let mut events = Vec::new();
-        let mut start = 0;
-        while let Some(offset) = self.buffer[self.scanned..].iter().position(|&b| b == b'\n') {
-            let end = self.scanned + offset;
-            let line = String::from_utf8_lossy(&self.buffer[start..end]).into_owned();
-            start = end + 1;
-            self.scanned = start;
-            if let Some(event) = self.line(line.trim_end_matches('\r')) {
-                events.push(event);
-            }
-            self.check(self.buffer.len() - start)?;
+        if self.after_cr && !bytes.is_empty() {
+            self.after_cr = false;
+            bytes = bytes.strip_prefix(b"\n").unwrap_or(bytes);
         }
-        self.buffer.drain(..start);
-        self.scanned = self.buffer.len();
-        self.check(self.buffer.len())?;
+        while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.line.extend_from_slice(&bytes[..end]);
+            let cr = bytes[end] == b'\r';
+            let crlf = cr && bytes.get(end + 1) == Some(&b'\n');
+            self.after_cr = cr && end + 1 == bytes.len();
+            bytes = &bytes[end + 1 + usize::from(crlf)..];
+            self.complete(&mut events)?;
+        }
+        self.line.extend_from_slice(bytes);
+        self.check()?;
         Ok(events)
     }
 
-    /// Fails when the event being read (its data so far and the unread line) is past the limit.
-    fn check(&self, unread: usize) -> Result<(), Oversized> {
-        if self.data.len().saturating_add(unread) > self.max_event {
+    /// Returns the payload still pending when the stream ends without a blank line.
+    pub fn finish(&mut self) -> Option<String> {
+        let mut events = Vec::new();
+        if !self.line.is_empty() {
+            let _ = self.complete(&mut events);
+        }
+        self.push(Bytes::from_static(b"\n"), &mut events);
+        events.pop()
+    }
+
+    /// Fails when the event being read (its lines so far and the unread line) is past the limit.
+    fn check(&self) -> Result<(), Oversized> {
+        if self.event.saturating_add(self.line.len()) > self.max_event {
             return Err(Oversized);
         }
         Ok(())
     }
 
-    /// Returns the payload still pending when the stream ends without a blank line.
-    pub fn finish(&mut self) -> Option<String> {
-        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.buffer)).into_owned();
-        self.scanned = 0;
-        if !rest.trim().is_empty() {
-            self.line(rest.trim_end_matches('\r'));
-        }
-        (!self.data.is_empty()).then(|| std::mem::take(&mut self.data))
+    /// Hands the line read so far to the parser, ended by LF whatever ended it (LF, CRLF or a bare
+    /// CR). Text that is not UTF-8 is kept (as U+FFFD), not dropped with its line.
+    fn complete(&mut self, events: &mut Vec<String>) -> Result<(), Oversized> {
+        self.check()?;
+        let blank = self.line.is_empty();
+        self.event = if blank {
+            0
+        } else {
+            self.event + self.line.len()
+        };
+        let mut text = String::from_utf8_lossy(&self.line).into_owned();
+        text.push('\n');
+        self.line.clear();
+        self.push(Bytes::from(text), events);
+        Ok(())
     }
 
-    fn line(&mut self, line: &str) -> Option<String> {
-        if line.is_empty() {
-            return (!self.data.is_empty()).then(|| std::mem::take(&mut self.data));
+    /// Parses one line; collects the data of any event it completes.
+    fn push(&mut self, line: Bytes, events: &mut Vec<String>) {
+        if let Ok(mut inbox) = self.inbox.0.lock() {
+            inbox.push_back(line);
         }
-        if line.starts_with(':') {
-            return None;
-        }
-        if let Some(value) = line.strip_prefix("data:") {
-            if !self.data.is_empty() {
-                self.data.push('\n');
+        let mut context = Context::from_waker(Waker::noop());
+        loop {
+            match self.parser.as_mut().poll_next(&mut context) {
+                Poll::Ready(Some(Ok(event))) => {
+                    events.extend(event.data.filter(|data| !data.is_empty()));
+                }
+                // A malformed line (an unknown field, a line without `:`) is skipped alone.
+                Poll::Ready(Some(Err(error))) => tracing::debug!(%error, "skipped an SSE line"),
+                Poll::Ready(None) | Poll::Pending => break,
             }
-            self.data.push_str(value.strip_prefix(' ').unwrap_or(value));
         }
-        None
     }
 }
 
@@ -138,5 +201,52 @@ mod tests {
         let mut decoder = SseDecoder::new(16);
         assert!(decoder.feed(b"data: 0123456789\n").is_ok());
         assert_eq!(decoder.feed(b"data: 0123456789\n"), Err(Oversized));
+    }
+
+    #[test]
+    fn bare_cr_and_crlf_end_lines_even_when_split_between_reads() {
+        let mut decoder = SseDecoder::default();
+        assert_eq!(
+            decoder
+                .feed(b"data: a\rdata: b\r\rdata: c\r\n\r\n")
+                .unwrap(),
+            vec!["a\nb", "c"]
+        );
+        // A CR at the end of one read, its LF at the start of the next: one line end.
+        assert!(decoder.feed(b"data: d\r").unwrap().is_empty());
+        assert!(decoder.feed(b"\ndata: e\r").unwrap().is_empty());
+        assert_eq!(decoder.feed(b"\r").unwrap(), vec!["d\ne"]);
+        // A bare CR at the end of the stream still ends the event.
+        assert!(decoder.feed(b"data: f\r").unwrap().is_empty());
+        assert_eq!(decoder.finish().as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn keep_alive_comments_yield_nothing_and_never_count_against_the_limit() {
+        let mut decoder = SseDecoder::new(64);
+        for _ in 0..1000 {
+            assert!(
+                decoder
+                    .feed(b": OPENROUTER PROCESSING\n\n")
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        // Comments inside an event are skipped too.
+        assert_eq!(
+            decoder
+                .feed(b"data: {\"a\":1}\n: OPENROUTER PROCESSING\ndata: 2\n\n")
+                .unwrap(),
+            vec!["{\"a\":1}\n2"]
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_is_skipped_alone() {
+        let mut decoder = SseDecoder::default();
+        let events = decoder
+            .feed(b"data: 1\nnonsense\nbogus: x\ndata: 2\n\ndata: \xff3\n\n")
+            .unwrap();
+        assert_eq!(events, vec!["1\n2", "\u{fffd}3"]);
     }
 }

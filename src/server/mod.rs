@@ -1,4 +1,4 @@
-//! The rmcp handler: the four tools as thin methods that delegate to [`crate::tools`], and the one
+//! The rmcp handler: the tools as thin methods that delegate to [`crate::tools`], and the one
 //! place where a tool failure becomes an MCP tool error (`isError: true`) with the key redacted;
 //! the resources, prompts and completions (modules `resources`, `prompts`, `complete`); the server's
 //! name, title and icon.
@@ -11,6 +11,7 @@ mod logging;
 mod progress;
 mod prompts;
 mod published;
+mod registry;
 mod resources;
 #[cfg(test)]
 mod schema;
@@ -38,6 +39,8 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, Peer, RoleServer, ServerHandler, tool, tool_handler};
 use std::sync::{Arc, LazyLock};
 use tally::Tally;
+
+pub use registry::{TOOLS, ToolSpec};
 use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
@@ -85,25 +88,24 @@ impl Switchboard {
 
     /// Each tool's handler with its published definition. Start-up generates no schema: the
     /// definitions come from `tools.json`, which a test keeps equal to what the types generate.
+    /// Which handler serves which tool is [`TOOLS`], the one list of tools.
     fn routes() -> ToolRouter<Self> {
-        let tools = published::tools();
         let mut router = ToolRouter::new();
-        for tool in tools {
-            router = match tool.name.as_ref() {
-                "ask_model" => router.with_route((tool, Self::ask_model)),
-                "compare_models" => router.with_route((tool, Self::compare_models)),
-                "list_models" => router.with_route((tool, Self::list_models)),
-                "estimate_cost" => router.with_route((tool, Self::estimate_cost)),
-                "account_status" => router.with_route((tool, Self::account_status)),
-                other => panic!("src/server/tools.json names {other}, which has no handler"),
+        for tool in published::tools() {
+            let Some(spec) = registry::find(&tool.name) else {
+                panic!(
+                    "src/server/tools.json names {}, which is not in TOOLS",
+                    tool.name
+                )
             };
+            router.add_route(spec.route(tool));
         }
         router
     }
 }
 
 /// The tools. `#[tool]` derives each definition from the doc comment and the argument and output
-/// types; a test compacts those into `tools.json` (see [`schema`]).
+/// types; a test compacts those into `tools.json` (see `schema`).
 #[cfg_attr(test, rmcp::tool_router(router = generated_router))]
 impl Switchboard {
     /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.

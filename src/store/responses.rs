@@ -26,7 +26,7 @@ impl Store {
         .await
     }
 
-    /// Stores an answer for `ttl`; every [`CLEAN_EVERY`]th write also deletes expired rows.
+    /// Stores an answer for `ttl`; every `CLEAN_EVERY`th write also deletes expired rows.
     pub async fn put_response(
         &self,
         key: String,

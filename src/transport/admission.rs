@@ -76,12 +76,18 @@ async fn read_bounded(body: Body, max: usize) -> Result<Vec<u8>, Response> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read\n",
-            )
-                .into_response());
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) if super::guard::is_too_large(&error) => {
+                return Err(super::guard::too_large(max));
+            }
+            Err(_) => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "the request body could not be read\n",
+                )
+                    .into_response());
+            }
         };
         if bytes.len() + chunk.len() > max {
             return Err((

@@ -212,26 +212,35 @@ pub async fn require_token(
         .into_response()
 }
 
-/// Refuses a body whose `Content-Length` is over `max` with 413 before reading any of it. Bodies
-/// without a length are bounded while they are read: by rmcp on `/mcp`, by axum on `/message`.
-pub async fn limit_declared_body(
-    State(max): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("payload too large: the limit is {max} bytes (SWITCHBOARD_MAX_BODY)\n"),
-        )
-            .into_response();
+/// The 413 for a body over `max`: names the setting. Bodies are limited by
+/// `tower_http::limit::RequestBodyLimitLayer` (a declared `Content-Length` over the limit before
+/// any of it is read, a streamed body as it is read); this only words its answer.
+pub fn too_large(max: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("payload too large: the limit is {max} bytes (SWITCHBOARD_MAX_BODY)\n"),
+    )
+        .into_response()
+}
+
+/// Rewords any 413 (tower-http's says only "length limit exceeded") with [`too_large`].
+pub async fn explain_too_large(State(max): State<usize>, response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(max);
     }
-    next.run(request).await
+    response
+}
+
+/// Whether a body read failed because the body limit was reached.
+pub fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn forbidden(message: &str) -> Response {

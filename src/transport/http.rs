@@ -13,7 +13,7 @@ use crate::config::HttpConfig;
 use crate::{App, Switchboard, metrics};
 use axum::Router;
 use axum::http::{StatusCode, header};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
 
 pub const MCP_PATH: &str = "/mcp";
 /// After in-flight calls end, how long their last replies get to reach the wire before sessions
@@ -170,9 +171,10 @@ pub fn router(app: Arc<App>, config: &HttpConfig, sessions: CancellationToken) -
         .merge(metrics)
         .merge(mcp)
         .layer(from_fn_with_state(access, guard::check_host_origin))
-        .layer(from_fn_with_state(
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(map_response_with_state(
             config.max_body_bytes,
-            guard::limit_declared_body,
+            guard::explain_too_large,
         ))
 }
 

@@ -1,13 +1,13 @@
 //! `estimate_cost`: exact totals from catalog prices, real token counts, context fit, and never a
-//! chat call.
+//! chat call. Through the in-process harness (`support::inproc`).
 
-use crate::support::{FakeOpenRouter, McpServer};
+use crate::support::{FakeOpenRouter, InProc};
 use serde_json::json;
 
 #[tokio::test]
 async fn totals_are_exact_for_given_token_counts_and_cheapest_first() {
     let fake = FakeOpenRouter::start().await;
-    let server = McpServer::start(&fake).await;
+    let server = InProc::start(&fake).await;
     let out = server
         .call_ok(
             "estimate_cost",
@@ -53,7 +53,7 @@ async fn totals_are_exact_for_given_token_counts_and_cheapest_first() {
 #[tokio::test]
 async fn counts_real_text_with_o200k_base() {
     let fake = FakeOpenRouter::start().await;
-    let server = McpServer::start(&fake).await;
+    let server = InProc::start(&fake).await;
     let out = server
         .call_ok(
             "estimate_cost",
@@ -86,7 +86,7 @@ async fn counts_real_text_with_o200k_base() {
 #[tokio::test]
 async fn fits_context_says_when_a_prompt_is_too_big() {
     let fake = FakeOpenRouter::start().await;
-    let server = McpServer::start(&fake).await;
+    let server = InProc::start(&fake).await;
     let out = server
         .call_ok(
             "estimate_cost",

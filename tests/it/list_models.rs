@@ -1,9 +1,9 @@
 //! `list_models`: filters, sorts and pages exactly as SPEC says, checked against an independent
 //! oracle over the raw catalog JSON, on the fixture catalog and on the real 371-model catalog when
 //! `../shared/fixtures/openrouter/openrouter-models.json` is present. Also: where the catalog comes
-//! from (live, saved, embedded).
+//! from (live, saved, embedded). The MCP tests use the in-process harness (`support::inproc`).
 
-use crate::support::{FakeOpenRouter, McpServer, catalog_fixture};
+use crate::support::{FakeOpenRouter, InProc, catalog_fixture};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
@@ -160,7 +160,7 @@ fn filters_sorts_and_pages_the_real_catalog() {
 #[tokio::test]
 async fn lists_through_mcp_with_prices_per_million_and_the_catalog_source() {
     let fake = FakeOpenRouter::start().await;
-    let server = McpServer::start(&fake).await;
+    let server = InProc::start(&fake).await;
     let out = server
         .call_ok("list_models", json!({"provider": "anthropic"}))
         .await;
@@ -190,7 +190,7 @@ async fn the_next_start_works_offline_from_the_saved_catalog_then_the_embedded_o
     let fake = FakeOpenRouter::start().await;
     let data_dir = tempfile::tempdir().unwrap();
     let dir = data_dir.path().display().to_string();
-    let online = McpServer::start_with(&fake, &[("SWITCHBOARD_DATA_DIR", &dir)]).await;
+    let online = InProc::start_with(&fake, &[("SWITCHBOARD_DATA_DIR", &dir)]).await;
     assert_eq!(
         online.call_ok("list_models", json!({})).await["catalog"]["source"],
         "live"
@@ -198,7 +198,7 @@ async fn the_next_start_works_offline_from_the_saved_catalog_then_the_embedded_o
     online.stop().await;
 
     let dead = "http://127.0.0.1:9/api/v1";
-    let offline = McpServer::start_with(
+    let offline = InProc::start_with(
         &fake,
         &[
             ("SWITCHBOARD_DATA_DIR", &dir),
@@ -211,7 +211,7 @@ async fn the_next_start_works_offline_from_the_saved_catalog_then_the_embedded_o
     assert_eq!(out["catalog"]["model_count"], 9);
     offline.stop().await;
 
-    let first_start = McpServer::start_with(&fake, &[("OPENROUTER_BASE_URL", dead)]).await;
+    let first_start = InProc::start_with(&fake, &[("OPENROUTER_BASE_URL", dead)]).await;
     let out = first_start
         .call_ok("list_models", json!({"query": "gpt-5-mini"}))
         .await;

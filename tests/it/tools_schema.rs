@@ -1,10 +1,12 @@
-//! The tool surface hosts see: exactly the SPEC names (the four, plus account_status), structured output declared, read-only
-//! annotations, a `tools/list` reply small enough to pay for in every conversation, and a README
-//! that lists the same tools.
+//! The tool surface hosts see: exactly the tools of the one list (`switchboard::server::TOOLS`),
+//! structured output declared, read-only annotations, and a `tools/list` reply small enough to pay
+//! for in every conversation. (That the README lists the same tools, both ways, is a library test:
+//! `server::registry::tests`.)
 
 use crate::support::{FakeOpenRouter, McpServer};
 
-const TOOLS: [&str; 5] = [
+/// The SPEC names, which the one list must hold.
+const SPEC_TOOLS: [&str; 5] = [
     "account_status",
     "ask_model",
     "compare_models",
@@ -20,7 +22,10 @@ async fn tools_list_is_the_spec_surface_and_small() {
     let server = McpServer::start(&fake).await;
     let listed = server.client.list_tools(None).await.unwrap();
     let names: Vec<&str> = listed.tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, TOOLS);
+    let mut registry: Vec<&str> = switchboard::server::TOOLS.iter().map(|t| t.name).collect();
+    registry.sort_unstable();
+    assert_eq!(names, registry, "tools/list serves exactly the one list");
+    assert_eq!(names, SPEC_TOOLS);
     for tool in &listed.tools {
         let annotations = tool.annotations.as_ref().expect("annotations");
         assert_eq!(annotations.read_only_hint, Some(true), "{}", tool.name);
@@ -47,18 +52,4 @@ async fn tools_list_is_the_spec_surface_and_small() {
         wire.len()
     );
     server.stop().await;
-}
-
-#[test]
-fn the_readme_tool_table_lists_exactly_these_tools() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let mut listed: Vec<&str> = readme
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split('`').next())
-        .filter(|name| TOOLS.contains(name))
-        .collect();
-    listed.sort_unstable();
-    assert_eq!(listed, TOOLS);
 }

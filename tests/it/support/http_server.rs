@@ -95,6 +95,7 @@ fn spawn_with(
     tokio::spawn(async move {
         let mut lines = BufReader::new(pipe).lines();
         while let Ok(Some(line)) = lines.next_line().await {
+            crate::support::log::echo(format!("{line}\n").as_bytes());
             let mut text = buffer.lock().unwrap();
             text.push_str(&line);
             text.push('\n');

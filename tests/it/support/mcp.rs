@@ -183,6 +183,7 @@ async fn collect(stderr: Option<tokio::process::ChildStderr>, buffer: Arc<Mutex<
         if n == 0 {
             break;
         }
+        super::log::echo(&chunk[..n]);
         buffer
             .lock()
             .unwrap()

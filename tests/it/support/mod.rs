@@ -1,10 +1,14 @@
-//! Test helpers: the fake OpenRouter, the real server driven by a real MCP client, fixtures.
+//! Test helpers: the fake OpenRouter, the real server driven by a real MCP client, the library's
+//! handler in process (`inproc`), the `TEST_LOG` switch (`log`), fixtures.
 
 pub mod fake;
+pub mod inproc;
+pub mod log;
 pub mod mcp;
 pub mod scripted;
 
 pub use fake::FakeOpenRouter;
+pub use inproc::InProc;
 pub use mcp::McpServer;
 
 /// The key every test server is given; no output may ever contain it.

@@ -30,6 +30,12 @@ pub enum Behaviour {
     Raw { bytes: Vec<u8>, end: End },
     /// The n-th request for the same key gets the n-th behaviour; the last one repeats.
     Sequence(Vec<Behaviour>),
+    /// Writes each piece (the first is usually [`sse_head`]), waiting `every` after each, then
+    /// closes the connection.
+    Paced {
+        pieces: Vec<Vec<u8>>,
+        every: Duration,
+    },
 }
 
 /// A `Retry-After` header value.
@@ -220,6 +226,14 @@ async fn answer(mut stream: TcpStream, behaviour: Behaviour, model: &str, log: A
         Behaviour::Raw { bytes, end } => {
             if stream.write_all(&bytes).await.is_ok() {
                 finish(stream, end).await;
+            }
+        }
+        Behaviour::Paced { pieces, every } => {
+            for piece in pieces {
+                if stream.write_all(&piece).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(every).await;
             }
         }
     }
