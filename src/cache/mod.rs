@@ -171,11 +171,12 @@ impl ResponseCache {
     }
 
     /// Stores only complete answers: not truncated (`length`), not cut by a content filter, not
-    /// empty, not over the answer limit.
-    pub async fn put(&self, key: String, model: &str, completion: &Completion) {
-        let Some(memory) = &self.memory else { return };
+    /// empty, not over the answer limit. A write the SQLite file refused comes back as a warning
+    /// for the call's output: the answer was delivered, but an identical call will be paid again.
+    pub async fn put(&self, key: String, model: &str, completion: &Completion) -> Option<String> {
+        let memory = self.memory.as_ref()?;
         if !is_cacheable(completion) {
-            return;
+            return None;
         }
         let answer = CachedAnswer {
             model: model.to_string(),
@@ -183,16 +184,20 @@ impl ResponseCache {
             stored_at: now_millis(),
         };
         memory.insert(key.clone(), Arc::new(answer));
-        if self.tier == Tier::Sqlite {
-            let body = serde_json::to_string(completion).unwrap_or_default();
-            if let Err(error) = self
-                .store
-                .put_response(key, model.to_string(), body, self.ttl)
-                .await
-            {
-                tracing::warn!(%error, "cache write failed");
-            }
+        if self.tier != Tier::Sqlite {
+            return None;
         }
+        let body = serde_json::to_string(completion).unwrap_or_default();
+        let error = self
+            .store
+            .put_response(key, model.to_string(), body, self.ttl)
+            .await
+            .err()?;
+        tracing::warn!(%error, "cache write failed");
+        Some(format!(
+            "the answer could not be saved in the response cache {} ({error}); it was delivered, but other server processes will pay for an identical call again; check the data dir (SWITCHBOARD_DATA_DIR) or set SWITCHBOARD_CACHE=memory",
+            self.store.path().display()
+        ))
     }
 }
 

@@ -125,6 +125,9 @@ async fn serve(app: &App, ask: Ask<'_>, note: &mut Consultation) -> Result<Answe
     charge
         .warnings
         .extend(admission.settle(model, paid, charge.source).await);
+    if let Ok(routed) = &result {
+        charge.warnings.extend(routed.warnings.iter().cloned());
+    }
     if let Err(error) = &result {
         note.failed(error);
     }

@@ -71,6 +71,8 @@ pub struct Routed {
     pub cached: bool,
     /// Seconds since the answer was produced (0 when fresh).
     pub age_secs: u64,
+    /// What went wrong around a delivered answer (a cache write that failed).
+    pub warnings: Vec<String>,
 }
 
 impl Routed {
@@ -90,6 +92,7 @@ impl Routed {
             attempts: Vec::new(),
             cached: true,
             age_secs: hit.age_secs(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -190,6 +193,7 @@ impl ModelRouter {
                         return shared.map(|routed| Routed {
                             cached: true,
                             attempts: Vec::new(),
+                            warnings: Vec::new(),
                             ..routed
                         });
                     }
@@ -241,8 +245,9 @@ impl ModelRouter {
                             .clone()
                             .unwrap_or_else(|| request.model.clone()),
                     };
+                    let mut warnings = Vec::new();
                     if call.cache.writes() {
-                        self.cache.put(key, &model, &completion).await;
+                        warnings.extend(self.cache.put(key, &model, &completion).await);
                     }
                     return Ok(Routed {
                         model,
@@ -250,6 +255,7 @@ impl ModelRouter {
                         attempts,
                         cached: false,
                         age_secs: 0,
+                        warnings,
                     });
                 }
                 ModelResult::Next => {}

@@ -169,3 +169,41 @@ async fn ten_calls(server: &McpServer, tag: &str) -> Vec<Value> {
         .map(|i| json!({"prompt": format!("{tag} {i}"), "model": MODEL, "fallback_models": []}));
     join_all(questions.map(|args| server.call_ok("ask_model", args))).await
 }
+
+/// A cache write the SQLite file refuses (a full disk, a damaged table) must not pass silently:
+/// the answer is delivered, and its output says that an identical call will be paid again.
+#[tokio::test]
+async fn a_cache_write_that_fails_is_reported_in_the_output() {
+    let fake = FakeOpenRouter::start().await;
+    fake.stream(MODEL, sse_answer(MODEL, "kept", 0.001)).await;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().display().to_string();
+    let server = McpServer::start_with(
+        &fake,
+        &[
+            ("SWITCHBOARD_CACHE", "sqlite"),
+            ("SWITCHBOARD_DATA_DIR", &dir),
+        ],
+    )
+    .await;
+    let first = server.call_ok("ask_model", ask("first")).await;
+    assert!(
+        first.get("warnings").is_none(),
+        "no warning while the cache works: {first}"
+    );
+    // From now on the file refuses every new cached answer, as a full disk would.
+    let db = rusqlite::Connection::open(data.path().join("switchboard.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON responses BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+    )
+    .unwrap();
+    let second = server.call_ok("ask_model", ask("second")).await;
+    assert_eq!(second["text"], "kept", "the answer is still delivered");
+    let warning = second["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("the answer could not be saved in the response cache")
+            && warning.contains("disk is full")
+            && warning.contains("switchboard.db"),
+        "{second}"
+    );
+}
