@@ -165,7 +165,7 @@ fn whole(written: usize, len: usize) -> std::io::Result<()> {
     }
 }
 
-/// `text` cut to [`MAX_SHOWN`] characters.
+/// `text` cut to `MAX_SHOWN` characters.
 pub fn shown(text: &str) -> String {
     text.chars().take(MAX_SHOWN).collect()
 }
