@@ -19,6 +19,7 @@
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 
 pub mod app;
+pub mod attach;
 pub mod audit;
 pub mod budget;
 pub mod cache;
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consult;
+pub mod mask;
 pub mod metrics;
 pub mod openrouter;
 pub mod policy;
