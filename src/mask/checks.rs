@@ -86,32 +86,46 @@ const PLACEHOLDERS: &[&str] = &[
     "true",
     "false",
     "undefined",
-    "string",
-    "str",
     "required",
     "optional",
+];
+
+/// Type names that follow `password:` in code (`password: String`, `password: str = ...`).
+const TYPES: &[&str] = &[
+    "string",
+    "str",
     "bool",
     "int",
     "bytes",
+    "secretstring",
+    "secretstr",
+    "password",
+    "any",
 ];
 
 /// The value of `password=...`: a real value, not a placeholder, a template or a variable read
-/// (`$DB_PASSWORD`, `${X}`, `{{ x }}`, `<your-key>`, `os.environ[...]`, `config.api_key`, `getpass()`).
-pub(super) fn assigned(value: &str) -> bool {
+/// (`$DB_PASSWORD`, `${X}`, `{{ x }}`, `<your-key>`, `config.api_key`). An unquoted value must
+/// also not be code: a type (`&str`, `Option<String>`), a call (`getpass()`) or an index.
+pub(super) fn assigned(value: &str, unquoted: bool) -> bool {
     let value = value.trim();
     if value.chars().count() < 3 || value.starts_with("[masked:") {
         return false;
     }
-    if value.starts_with(['$', '{', '<', '%', '[', '(', '*'])
-        || value.contains('(')
-        || value.ends_with('[')
-    {
+    if value.starts_with("${") || value.starts_with("{{") || value.starts_with('<') {
         return false;
     }
-    if PLACEHOLDERS.contains(&value.to_ascii_lowercase().as_str()) {
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDERS.contains(&lower.as_str()) {
         return false;
     }
-    !is_attribute_path(value)
+    !unquoted || !looks_like_code(value, &lower)
+}
+
+fn looks_like_code(value: &str, lower: &str) -> bool {
+    value.starts_with(['$', '%', '&', '*'])
+        || value.contains(['(', ')', '<', '>', '[', ']', '{', '}'])
+        || TYPES.contains(&lower)
+        || is_attribute_path(value)
 }
 
 /// `self.api_key`, `settings.DB_PASSWORD`, `os.environ`: identifiers joined by dots.

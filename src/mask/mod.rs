@@ -144,8 +144,9 @@ impl Masker {
         let (rule, regex) = &self.rules[index];
         regex.captures_iter(text).filter_map(move |caps| {
             let whole = caps.get(0)?;
-            let span = caps.iter().skip(1).flatten().next().unwrap_or(whole);
-            passes(rule.check, span.as_str()).then_some(Hit {
+            let group = caps.iter().skip(1).position(|g| g.is_some());
+            let span = group.and_then(|g| caps.get(g + 1)).unwrap_or(whole);
+            passes(rule.check, span.as_str(), group == Some(2)).then_some(Hit {
                 start: span.start(),
                 end: span.end(),
                 priority: index,
@@ -155,10 +156,11 @@ impl Masker {
     }
 }
 
-fn passes(check: Check, text: &str) -> bool {
+/// Whether a match counts; `unquoted` says an assignment's value had no quotes around it.
+fn passes(check: Check, text: &str, unquoted: bool) -> bool {
     match check {
         Check::None => true,
-        Check::Assigned => checks::assigned(text),
+        Check::Assigned => checks::assigned(text, unquoted),
         Check::Luhn => checks::card(text),
         Check::Iban => checks::iban(text),
         Check::Phone => checks::phone(text),

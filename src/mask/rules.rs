@@ -11,7 +11,8 @@ pub(super) enum Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Check {
     None,
-    /// The value of an assignment must not be a placeholder or a reference to another variable.
+    /// The value of an assignment must not be a placeholder, a type or a reference to another
+    /// variable. The pattern's first two groups are quoted values, the third an unquoted one.
     Assigned,
     /// Card numbers: 13 to 19 digits, a known issuer prefix and a valid Luhn sum.
     Luhn,
@@ -124,13 +125,13 @@ pub(super) const RULES: &[Rule] = &[
         "password",
         Class::Secret,
         Check::Assigned,
-        r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd)["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;]+))"#,
+        r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd)["']?(?:[ \t]*:[ \t]*&?[A-Za-z_][A-Za-z0-9_.:<>\[\]]*)?[ \t]*(?::=|=>|[:=])[ \t]*(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;]+))"#,
     ),
     rule(
         "secret",
         Class::Secret,
         Check::Assigned,
-        r#"(?i)[A-Za-z0-9_.\-]*(?:secret|api_?key|apikey|access_?key|secret_?key|private_?key|auth_?token|access_?token|refresh_?token|client_?secret|token)["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;]+))"#,
+        r#"(?i)[A-Za-z0-9_.\-]*(?:secret|api_?key|apikey|access_?key|secret_?key|private_?key|auth_?token|access_?token|refresh_?token|client_?secret|token)["']?(?:[ \t]*:[ \t]*&?[A-Za-z_][A-Za-z0-9_.:<>\[\]]*)?[ \t]*(?::=|=>|[:=])[ \t]*(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;]+))"#,
     ),
     rule(
         "email",

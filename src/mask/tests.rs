@@ -114,6 +114,21 @@ fn assignments_mask_only_the_value() {
     let m = secrets();
     let cases = [
         (
+            "const DB_PASSWORD: &str = \"hunter2\";",
+            "const DB_PASSWORD: &str = \"[masked:password]\";",
+            "password",
+        ),
+        (
+            "password: str = 'hunter2'",
+            "password: str = '[masked:password]'",
+            "password",
+        ),
+        (
+            "token = \"abc(def)\"",
+            "token = \"[masked:secret]\"",
+            "secret",
+        ),
+        (
             "DB_PASSWORD=hunter2",
             "DB_PASSWORD=[masked:password]",
             "password",
@@ -190,6 +205,9 @@ fn placeholders_and_variable_reads_are_not_masked() {
         "password=None",
         "api_key = os.environ[\"KEY\"]",
         "password: string;",
+        "fn login(user: &str, password: &str) -> bool",
+        "struct Login { password: SecretString, token: Option<String> }",
+        "api_token: request.headers[\"x-token\"]",
         "max_tokens: 1024",
         "let tokens = count(text);",
         "the password is never logged",
