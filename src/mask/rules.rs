@@ -32,6 +32,10 @@ pub(super) struct Rule {
     pub pattern: &'static str,
 }
 
+// The private key block is matched line by line (each line's separator, then base64 or an
+// armor header), never with an open-ended `.*?` up to the END line: an open-ended search for
+// a missing END line would rescan the rest of the text for every BEGIN line.
+
 const fn rule(kind: &'static str, class: Class, check: Check, pattern: &'static str) -> Rule {
     Rule {
         kind,
@@ -47,7 +51,11 @@ pub(super) const RULES: &[Rule] = &[
         "private_key",
         Class::Secret,
         Check::None,
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?:\s*(?:(?:Proc-Type|DEK-Info|Comment|Version): [^\r\n]*|[A-Za-z0-9+/=]{16,}))*)",
+        concat!(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+            r"(?:(?:\r?\n|\\r\\n|\\n| )[ \t]*(?:(?:Proc-Type|DEK-Info|Comment|Version|Hash): [^\r\n\\]*|[A-Za-z0-9+/=]+))*",
+            r"(?:(?:\r?\n|\\r\\n|\\n| )[ \t]*-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?",
+        ),
     ),
     rule(
         "aws_key",

@@ -110,6 +110,32 @@ fn other_private_key_blocks_and_a_cut_block_are_masked() {
 }
 
 #[test]
+fn a_key_inside_a_json_string_and_a_flattened_key_are_masked() {
+    let m = secrets();
+    let json = r#"{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\nhkiG9w0BAQ==\n-----END PRIVATE KEY-----\n", "client_email": "x"}"#;
+    let (out, counts) = m.mask(json);
+    assert_eq!(
+        out,
+        r#"{"type": "service_account", "private_key": "[masked:private_key]\n", "client_email": "x"}"#
+    );
+    assert_eq!(counts.get("private_key"), Some(&1));
+    let flat = "KEY=-----BEGIN EC PRIVATE KEY----- MHcCAQEEIIrY Zg== -----END EC PRIVATE KEY-----";
+    assert_eq!(m.mask(flat).0, "KEY=[masked:private_key]");
+}
+
+#[test]
+fn many_begin_lines_without_an_end_are_each_masked() {
+    // 4000 headers and no END line: each is one match, found in one pass over the text.
+    let text = "-----BEGIN PRIVATE KEY-----\nAAAA\n".repeat(4000);
+    let (out, counts) = secrets().mask(&text);
+    assert_eq!(counts.get("private_key"), Some(&4000));
+    assert!(
+        out == "[masked:private_key]\n".repeat(4000),
+        "each header and its line are masked"
+    );
+}
+
+#[test]
 fn assignments_mask_only_the_value() {
     let m = secrets();
     let cases = [
