@@ -24,9 +24,7 @@ pub(super) fn expand(
     let joined = roots.join(pattern)?;
     let (base, rest) = split(&joined);
     let matcher = matcher(pattern, &rest)?;
-    let base = roots
-        .resolve(&base.to_string_lossy())
-        .map_err(|err| name_pattern(err, pattern))?;
+    let base = roots.resolve_path(pattern, &base)?;
     let hidden_ok = rest.starts_with('.') || rest.contains("/.");
     let mut walk = WalkDir::new(&base)
         .follow_links(false)
@@ -70,22 +68,6 @@ pub(super) fn expand(
         });
     }
     Ok(found)
-}
-
-/// An error about the glob's directory names the glob as the caller wrote it.
-fn name_pattern(err: AttachError, pattern: &str) -> AttachError {
-    let path = pattern.to_owned();
-    match err {
-        AttachError::NotFound { source, .. } => AttachError::NotFound { path, source },
-        AttachError::OutsideRoots {
-            resolved, roots, ..
-        } => AttachError::OutsideRoots {
-            path,
-            resolved,
-            roots,
-        },
-        other => other,
-    }
 }
 
 /// Splits an absolute glob into its literal leading directory and the pattern below it.

@@ -98,10 +98,7 @@ fn resolve_all(
                 .into_iter()
                 .map(|m| {
                     let shown = roots.display(&m);
-                    roots
-                        .resolve(&m.to_string_lossy())
-                        .map_err(|e| rename(e, &shown))
-                        .map(|r| (shown, r))
+                    roots.resolve_path(&shown, &m).map(|r| (shown, r))
                 })
                 .collect::<Result<Vec<_>, _>>()?
         } else {
@@ -116,20 +113,6 @@ fn resolve_all(
         }
     }
     Ok(targets)
-}
-
-/// An error about a glob match names the match as the model would see it.
-fn rename(err: AttachError, shown: &str) -> AttachError {
-    match err {
-        AttachError::OutsideRoots {
-            resolved, roots, ..
-        } => AttachError::OutsideRoots {
-            path: shown.to_owned(),
-            resolved,
-            roots,
-        },
-        other => other,
-    }
 }
 
 fn read_file(

@@ -50,14 +50,18 @@ impl Roots {
 
     /// Resolves `path` (symlinks followed, `..` removed) and checks it is inside a root.
     pub(super) fn resolve(&self, path: &str) -> Result<PathBuf, AttachError> {
-        let joined = self.join(path)?;
+        self.resolve_path(path, &self.join(path)?)
+    }
+
+    /// Resolves an absolute `joined` path, naming it `shown` in errors.
+    pub(super) fn resolve_path(&self, shown: &str, joined: &Path) -> Result<PathBuf, AttachError> {
         let resolved = joined
             .canonicalize()
             .map_err(|source| AttachError::NotFound {
-                path: path.to_owned(),
+                path: shown.to_owned(),
                 source,
             })?;
-        self.check(path, resolved)
+        self.check(shown, resolved)
     }
 
     /// Refuses a canonical path that is inside no root.
