@@ -130,13 +130,17 @@ fn read_file(
             limit: limits.max_file_bytes,
         });
     }
+    let over_total = || AttachError::TotalTooLarge {
+        path: shown.to_owned(),
+        limit: limits.max_total_bytes,
+    };
+    if *total + size > limits.max_total_bytes {
+        return Err(over_total());
+    }
     let bytes = read::read_capped(shown, resolved, limits.max_file_bytes)?;
     *total += bytes.len() as u64;
     if *total > limits.max_total_bytes {
-        return Err(AttachError::TotalTooLarge {
-            path: shown.to_owned(),
-            limit: limits.max_total_bytes,
-        });
+        return Err(over_total());
     }
     let path = roots.display(resolved);
     Ok(match read::sniff(shown, bytes)? {
