@@ -120,7 +120,7 @@ fn main() {
     row(
         "tools/list reply (bytes)",
         cold.tools_list_bytes.to_string(),
-        "< 6144 bytes",
+        "< 8192 bytes",
     );
     row("upstream direct median (ms)", ms(direct_median), "");
     row("ask_model median (ms)", ms(ask_median), "");

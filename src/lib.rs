@@ -15,6 +15,8 @@
 //!   [`audit`]: the JSON line per tool call made from those events.
 //! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
 //!   [`server::TOOLS`] is the one list of tools).
+//! - [`mask`] and [`attach`]: masking secrets and PII, and reading attachments inside the allowed
+//!   roots (building blocks for consultations, not yet wired into the tools).
 //! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 
