@@ -63,6 +63,9 @@ pub struct CacheStatus {
     pub misses: u64,
 }
 
+/// What a gateway without OpenRouter's `GET /key` gets instead of a raw 404.
+const NO_KEY_ENDPOINT: &str = "this upstream has no key endpoint (GET /key answered 404), so there is no key limit or usage to show; the local ledger below is this server's spend";
+
 pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOutput, ToolError> {
     let (key, key_error) = match app.client.key_info(KEY_TIMEOUT).await {
         Ok(info) => (
@@ -74,6 +77,7 @@ pub async fn run(app: &App, _args: AccountStatusArgs) -> Result<AccountStatusOut
             }),
             None,
         ),
+        Err(error) if error.status() == Some(404) => (None, Some(NO_KEY_ENDPOINT.to_string())),
         Err(error) => (None, Some(app.redact(&error.to_string()))),
     };
     let (ledger, ledger_error) = account::ledger(app).await;

@@ -46,6 +46,12 @@ async fn a_gateway_without_cost_is_asked_for_usage_and_priced_from_the_catalog()
     assert_eq!(sent[0]["stream_options"], json!({"include_usage": true}));
     let status = server.call_ok("account_status", json!({})).await;
     assert_eq!(status["budget"]["spent_usd"], PRICED_COST, "{status}");
+    assert!(
+        status["key_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("this upstream has no key endpoint")),
+        "a gateway's missing GET /key is said plainly: {status}"
+    );
     assert_eq!(
         status["by_model"],
         json!([{"model": "openai/gpt-5-mini", "cost_source": "catalog", "calls": 1, "cost_usd": PRICED_COST}])
