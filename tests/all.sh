@@ -25,4 +25,4 @@ trap 'rm -rf "$DIST"' EXIT
 bash packaging/build-mcpb.sh --binary "${CARGO_TARGET_DIR:-target}/debug/openrouter-switchboard" --out "$DIST"
 tests/interop/.tools/venv/bin/python packaging/check-bundle.py "$DIST"
 cargo package --locked
-echo "all: 4 steps passed"
+echo "steps: 4 passed, 0 failed"
