@@ -9,8 +9,8 @@ pub use ledger::{LedgerRow, Spend};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,7 +42,9 @@ pub struct Store {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    connection: OnceLock<Result<Mutex<Connection>, String>>,
+    /// Opened on first use. A failed open is not remembered: the next use tries again, so a file
+    /// that was briefly locked (another process creating it) or a data dir fixed later recovers.
+    connection: Mutex<Option<Connection>>,
 }
 
 impl Store {
@@ -50,7 +52,7 @@ impl Store {
         Self {
             inner: Arc::new(Inner {
                 path,
-                connection: OnceLock::new(),
+                connection: Mutex::new(None),
             }),
         }
     }
@@ -70,19 +72,49 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `work` with the connection on this thread.
+    /// Runs `work` with the connection on this thread, opening it first if needed.
     pub fn run_blocking<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let opened = self.inner.connection.get_or_init(|| {
-            open(&self.inner.path)
-                .map(Mutex::new)
-                .map_err(|e| e.to_string())
-        });
-        let connection = opened.as_ref().map_err(|e| StoreError::Task(e.clone()))?;
-        let mut guard = connection.lock().unwrap_or_else(|e| e.into_inner());
-        work(&mut guard)
+        let mut guard = self
+            .inner
+            .connection
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let connection = match &mut *guard {
+            Some(connection) => connection,
+            empty => empty.insert(open_waiting(&self.inner.path)?),
+        };
+        work(connection)
+    }
+}
+
+/// Opens the file, waiting out another process that holds a lock while it creates or migrates it
+/// (SQLite answers some of those steps `database is locked` at once, without its busy handler).
+fn open_waiting(path: &Path) -> Result<Connection, StoreError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match open(path) {
+            Err(error) if error.is_busy() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10 + u64::from(fastrand::u8(..40))));
+            }
+            result => return result,
+        }
+    }
+}
+
+impl StoreError {
+    /// Another connection holds a lock (`SQLITE_BUSY` / `SQLITE_LOCKED`).
+    fn is_busy(&self) -> bool {
+        let sqlite = match self {
+            StoreError::Sql(error) | StoreError::Open { source: error, .. } => error,
+            _ => return false,
+        };
+        matches!(
+            sqlite.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
     }
 }
 
@@ -130,4 +162,51 @@ pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_open_is_tried_again_on_the_next_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("data");
+        std::fs::write(&blocker, "a file where the data dir should be").unwrap();
+        let store = Store::new(blocker.join("switchboard.db"));
+        assert!(store.spend(0).await.is_err(), "no data dir can be made");
+        std::fs::remove_file(&blocker).unwrap();
+        let spend = store.spend(0).await.expect("the next use opens the file");
+        assert_eq!(spend.settled, 0.0);
+    }
+
+    /// Several processes (here: handles with their own connections) creating one new file at once
+    /// all get a working store; SQLite answers some of those first steps `database is locked`.
+    #[test]
+    fn handles_opening_a_new_file_at_once_all_work() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("switchboard.db");
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let store = Store::new(path.clone());
+                    std::thread::spawn(move || {
+                        store.run_blocking(|c| {
+                            c.execute(
+                                "INSERT INTO ledger (at, model, cost) VALUES (1, 'a/b', 1)",
+                                [],
+                            )?;
+                            Ok(())
+                        })
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread
+                    .join()
+                    .unwrap()
+                    .expect("every handle opens and writes");
+            }
+        }
+    }
 }
