@@ -6,6 +6,7 @@
 //! streams are capped like legacy SSE streams (`SWITCHBOARD_MAX_SSE_STREAMS`), since each holds a
 //! connection busy.
 
+use super::guarded::Guarded;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -234,7 +235,7 @@ async fn open_stream(front: &McpFront, request: Request, next: Next) -> Response
         return busy(Value::Null, SESSIONS_RETRY_AFTER, &message);
     }
     let response = next.run(request).await;
-    response.map(|body| Body::new(Holding { body, _slot: slot }))
+    response.map(|body| Guarded::wrap(body, slot))
 }
 
 /// One stream slot, given back on drop.
@@ -243,32 +244,6 @@ struct StreamSlot(Arc<AtomicUsize>);
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// A body that holds a stream slot while it lives.
-struct Holding {
-    body: Body,
-    _slot: StreamSlot,
-}
-
-impl HttpBody for Holding {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.body.size_hint()
     }
 }
 

@@ -4,6 +4,7 @@
 mod admission;
 mod conn;
 mod guard;
+mod guarded;
 pub mod http;
 mod legacy_sse;
 mod stdio;
