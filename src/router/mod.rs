@@ -2,6 +2,7 @@
 //! fallbacks) with classified retries inside one whole-call deadline, and names every attempt.
 
 pub mod attempt;
+pub mod clamp;
 pub mod cooldown;
 pub mod deadline;
 mod flight;
@@ -42,6 +43,8 @@ pub struct Call {
     pub skipped: Vec<Attempt>,
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
+    /// Models that cannot send `max_tokens`, and the most each can ([`clamp::limits`]).
+    pub completion_limits: std::collections::BTreeMap<String, u32>,
     pub temperature: Option<f64>,
     pub cache: CacheMode,
 }
@@ -116,6 +119,15 @@ pub enum RouteError {
         timeout: Duration,
         attempts: Vec<Attempt>,
     },
+}
+
+/// Where in the chain walk one model is tried.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    deadline: Instant,
+    is_last: bool,
+    /// Said on every attempt of this request (a clamped `max_tokens`).
+    note: Option<&'a str>,
 }
 
 /// What trying one model came to.
@@ -233,8 +245,14 @@ impl ModelRouter {
         };
         let last = requests.len() - 1;
         for (position, request) in requests.iter().enumerate() {
+            let note = clamp::note(call.max_tokens, request.max_tokens);
+            let walk = Walk {
+                deadline,
+                is_last: position == last,
+                note: note.as_deref(),
+            };
             let outcome = self
-                .try_model(request, deadline, position == last, &mut attempts, progress)
+                .try_model(request, &walk, &mut attempts, progress)
                 .await;
             match outcome {
                 ModelResult::Answered(completion) => {
@@ -304,12 +322,19 @@ impl ModelRouter {
     async fn try_model(
         &self,
         request: &ChatRequest,
-        deadline: Instant,
-        is_last: bool,
+        walk: &Walk<'_>,
         attempts: &mut Vec<Attempt>,
         progress: Progress<'_>,
     ) -> ModelResult {
+        let Walk {
+            deadline,
+            is_last,
+            note,
+        } = *walk;
         let model = request.model.as_str();
+        let push = |attempts: &mut Vec<Attempt>, attempt: Attempt| {
+            self.push(attempts, attempt.with_note(note));
+        };
         let give_up = if is_last {
             Outcome::Failed
         } else {
@@ -324,7 +349,7 @@ impl ModelRouter {
             let elapsed = millis(started.elapsed());
             let error = match result {
                 Ok(Ok(completion)) => {
-                    self.push(attempts, Attempt::ok(model, elapsed));
+                    push(attempts, Attempt::ok(model, elapsed));
                     self.cooldowns.record_success(model);
                     return ModelResult::Answered(completion);
                 }
@@ -334,7 +359,7 @@ impl ModelRouter {
                         kind: crate::openrouter::error::TransportKind::Timeout,
                         detail: "the call's deadline passed during this attempt".into(),
                     };
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Failed, &timeout, elapsed),
                     );
@@ -348,14 +373,14 @@ impl ModelRouter {
             }
             match decision {
                 Decision::Stop => {
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Failed, &error, elapsed),
                     );
                     return ModelResult::Stop(error);
                 }
                 Decision::NextModel => {
-                    self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                    push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                     return ModelResult::Next;
                 }
                 Decision::Retry { after } => {
@@ -363,10 +388,10 @@ impl ModelRouter {
                         after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
                     let left = deadline.saturating_duration_since(Instant::now());
                     if retry >= self.policy.max_retries || delay >= left {
-                        self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                        push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                         return ModelResult::Next;
                     }
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Retried, &error, elapsed),
                     );
@@ -391,7 +416,11 @@ fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest
         model: model.to_string(),
         models,
         messages: call.messages.clone(),
-        max_tokens: call.max_tokens,
+        max_tokens: call
+            .completion_limits
+            .get(model)
+            .copied()
+            .unwrap_or(call.max_tokens),
         temperature: call.temperature,
         stream: true,
     }

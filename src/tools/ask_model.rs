@@ -5,7 +5,7 @@ use crate::App;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Progress, millis};
+use crate::router::{Call, Progress, clamp, millis};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -97,11 +97,13 @@ fn prepare(
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
+    let completion_limits = clamp::limits(snapshot, &chain, max_tokens);
     let call = Call {
         chain,
         skipped,
         messages,
         max_tokens,
+        completion_limits,
         temperature,
         cache,
     };

@@ -7,7 +7,7 @@ use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
 use crate::pricing;
-use crate::router::{Call, millis};
+use crate::router::{Call, clamp, millis};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,7 @@ pub async fn run(
                     skipped: Vec::new(),
                     messages: messages.clone(),
                     max_tokens,
+                    completion_limits: clamp::limits(&snapshot, &[model.to_string()], max_tokens),
                     temperature,
                     cache,
                 };
