@@ -3,6 +3,7 @@
 
 pub mod attempt;
 pub mod clamp;
+pub mod complete;
 pub mod cooldown;
 pub mod deadline;
 mod flight;
@@ -17,6 +18,7 @@ use crate::cache::{CachedAnswer, KeyMaterial, ResponseCache};
 use crate::consult::{Event, Events};
 use crate::openrouter::types::{ChatMessage, ChatRequest};
 use crate::openrouter::{Accumulator, Client, Completion, Error};
+use complete::{Finished, Gate};
 use flight::{Flight, Flights};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -47,6 +49,8 @@ pub struct Call {
     pub completion_limits: std::collections::BTreeMap<String, u32>,
     pub temperature: Option<f64>,
     pub cache: CacheMode,
+    /// Follow-up requests allowed to complete an answer cut by `max_tokens`.
+    pub max_continuations: u32,
 }
 
 impl Call {
@@ -76,6 +80,10 @@ pub struct Routed {
     pub age_secs: u64,
     /// What went wrong around a delivered answer (a cache write that failed).
     pub warnings: Vec<String>,
+    /// Follow-up requests that completed an answer cut by `max_tokens`.
+    pub continuations: u32,
+    /// Still cut by `max_tokens` after `SWITCHBOARD_MAX_CONTINUATIONS` follow-ups.
+    pub truncated: bool,
 }
 
 impl Routed {
@@ -96,6 +104,8 @@ impl Routed {
             cached: true,
             age_secs: hit.age_secs(),
             warnings: Vec::new(),
+            continuations: 0,
+            truncated: false,
         }
     }
 }
@@ -128,11 +138,14 @@ struct Walk<'a> {
     is_last: bool,
     /// Said on every attempt of this request (a clamped `max_tokens`).
     note: Option<&'a str>,
+    max_continuations: u32,
+    /// Asked before each continuation.
+    gate: &'a dyn Gate,
 }
 
 /// What trying one model came to.
 enum ModelResult {
-    Answered(Completion),
+    Answered(Finished),
     Next,
     Stop(Error),
     DeadlinePassed,
@@ -193,10 +206,15 @@ impl ModelRouter {
     ///
     /// # Errors
     /// [`RouteError`] when no model answered; it lists every attempt.
-    pub async fn route(&self, call: &Call, progress: Progress<'_>) -> Result<Routed, RouteError> {
+    pub async fn route(
+        &self,
+        call: &Call,
+        gate: &dyn Gate,
+        progress: Progress<'_>,
+    ) -> Result<Routed, RouteError> {
         let key = call.key();
         if call.cache == CacheMode::Bypass {
-            return self.fetch(call, key, progress).await;
+            return self.fetch(call, key, gate, progress).await;
         }
         loop {
             match self.flights.join(&key) {
@@ -215,7 +233,7 @@ impl ModelRouter {
                     if let Some(hit) = self.cache.peek(&key).await.filter(|_| call.cache.reads()) {
                         return Ok(Routed::from_cache(&hit));
                     }
-                    let result = self.fetch(call, key.clone(), progress).await;
+                    let result = self.fetch(call, key.clone(), gate, progress).await;
                     lead.finish(&result);
                     return result;
                 }
@@ -228,6 +246,7 @@ impl ModelRouter {
         &self,
         call: &Call,
         key: String,
+        gate: &dyn Gate,
         progress: Progress<'_>,
     ) -> Result<Routed, RouteError> {
         let deadline = deadline::earliest(deadline::after(self.timeout));
@@ -250,12 +269,18 @@ impl ModelRouter {
                 deadline,
                 is_last: position == last,
                 note: note.as_deref(),
+                max_continuations: call.max_continuations,
+                gate,
             };
             let outcome = self
                 .try_model(request, &walk, &mut attempts, progress)
                 .await;
             match outcome {
-                ModelResult::Answered(completion) => {
+                ModelResult::Answered(Finished {
+                    completion,
+                    continuations,
+                    truncated,
+                }) => {
                     let model = match self.routing {
                         Routing::Switchboard => request.model.clone(),
                         Routing::Native => completion
@@ -264,7 +289,8 @@ impl ModelRouter {
                             .unwrap_or_else(|| request.model.clone()),
                     };
                     let mut warnings = Vec::new();
-                    if call.cache.writes() {
+                    // Only a complete answer is stored.
+                    if call.cache.writes() && !truncated {
                         warnings.extend(self.cache.put(key, &model, &completion).await);
                     }
                     return Ok(Routed {
@@ -274,6 +300,8 @@ impl ModelRouter {
                         cached: false,
                         age_secs: 0,
                         warnings,
+                        continuations,
+                        truncated,
                     });
                 }
                 ModelResult::Next => {}
@@ -330,6 +358,7 @@ impl ModelRouter {
             deadline,
             is_last,
             note,
+            ..
         } = *walk;
         let model = request.model.as_str();
         let push = |attempts: &mut Vec<Attempt>, attempt: Attempt| {
@@ -351,7 +380,10 @@ impl ModelRouter {
                 Ok(Ok(completion)) => {
                     push(attempts, Attempt::ok(model, elapsed));
                     self.cooldowns.record_success(model);
-                    return ModelResult::Answered(completion);
+                    let finished = self
+                        .complete(request, completion, walk, attempts, progress)
+                        .await;
+                    return ModelResult::Answered(finished);
                 }
                 Ok(Err(error)) => error,
                 Err(_) => {
@@ -404,6 +436,60 @@ impl ModelRouter {
 }
 
 impl ModelRouter {
+    /// Completes an answer cut by `max_tokens` with up to `SWITCHBOARD_MAX_CONTINUATIONS`
+    /// follow-up requests, each an attempt of its own. A follow-up that fails leaves the answer
+    /// as far as it got, `truncated`.
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        first: Completion,
+        walk: &Walk<'_>,
+        attempts: &mut Vec<Attempt>,
+        progress: Progress<'_>,
+    ) -> Finished {
+        let model = request.model.as_str();
+        let mut whole = first;
+        let mut continuations = 0;
+        let deadline = walk.deadline;
+        while complete::is_cut(&whole)
+            && continuations < walk.max_continuations
+            && walk.gate.allow(model, continuations + 1).await
+        {
+            let next = complete::follow_up(request, &whole.text);
+            let note = format!(
+                "continuation {} of an answer cut by max_tokens",
+                continuations + 1
+            );
+            let started = Instant::now();
+            let mut on_chunk = |acc: &Accumulator| progress(model, acc);
+            let result =
+                tokio::time::timeout_at(deadline, self.client.chat(&next, &mut on_chunk)).await;
+            let elapsed = millis(started.elapsed());
+            let error = match result {
+                Ok(Ok(part)) => {
+                    let attempt = Attempt::ok(model, elapsed).with_note(Some(&note));
+                    self.push(attempts, attempt);
+                    complete::join(&mut whole, part);
+                    continuations += 1;
+                    continue;
+                }
+                Ok(Err(error)) => error,
+                Err(_) => Error::Transport {
+                    kind: crate::openrouter::error::TransportKind::Timeout,
+                    detail: "the call's deadline passed during this continuation".into(),
+                },
+            };
+            let attempt = Attempt::failed(model, Outcome::Failed, &error, elapsed);
+            self.push(attempts, attempt.with_note(Some(&note)));
+            break;
+        }
+        Finished {
+            truncated: complete::is_cut(&whole),
+            completion: whole,
+            continuations,
+        }
+    }
+
     /// Records an attempt as it finishes: in the call's list and as an event.
     fn push(&self, attempts: &mut Vec<Attempt>, attempt: Attempt) {
         self.events.emit(&Event::Attempt(&attempt));

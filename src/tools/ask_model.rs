@@ -52,6 +52,10 @@ pub struct AskModelOutput {
     pub cost_saved_usd: Option<f64>,
     pub latency_ms: u64,
     pub attempts: Vec<AttemptOutput>,
+    /// Still cut by max_tokens after SWITCHBOARD_MAX_CONTINUATIONS follow-ups.
+    pub truncated: bool,
+    /// Follow-up requests that completed an answer cut by max_tokens.
+    pub continuations: u32,
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -106,6 +110,7 @@ fn prepare(
         completion_limits,
         temperature,
         cache,
+        max_continuations: app.config.retry.max_continuations,
     };
     Ok((call, worst, requested_model))
 }
@@ -133,5 +138,7 @@ fn output(
         cost_saved_usd: saved,
         latency_ms: millis(started.elapsed()),
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
+        truncated: routed.truncated,
+        continuations: routed.continuations,
     }
 }

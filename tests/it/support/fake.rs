@@ -383,17 +383,17 @@ pub struct ReasoningModel {
 }
 
 impl ReasoningModel {
-    /// The words of `text` each with its trailing whitespace: joined they are `text` exactly.
+    /// The words of `text`, each with the whitespace before it: joined they are `text` exactly.
     pub fn tokens(text: &str) -> Vec<&str> {
         let mut tokens = Vec::new();
         let mut start = 0;
-        let mut in_space = false;
+        let mut in_word = false;
         for (i, c) in text.char_indices() {
-            if in_space && !c.is_whitespace() {
+            if in_word && c.is_whitespace() {
                 tokens.push(&text[start..i]);
                 start = i;
             }
-            in_space = c.is_whitespace();
+            in_word = !c.is_whitespace();
         }
         if start < text.len() {
             tokens.push(&text[start..]);
