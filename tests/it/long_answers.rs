@@ -196,3 +196,22 @@ async fn a_continuation_that_would_pass_the_budget_is_not_sent() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reasoning_that_uses_the_whole_max_tokens_is_an_error_saying_how_many_and_what_to_raise() {
+    let fake = FakeOpenRouter::start().await;
+    fake.reasoning(SONNET, thinker(3000, "Never reached."))
+        .await;
+    let server = McpServer::start(&fake).await;
+    let error = server
+        .call_err(
+            "ask_model",
+            json!({"prompt": "hard", "model": SONNET, "fallback_models": [], "max_tokens": 200}),
+        )
+        .await;
+    assert!(
+        error.contains("reasoning used 200 tokens") && error.contains("raise max_tokens"),
+        "{error}"
+    );
+    server.stop().await;
+}
