@@ -65,6 +65,9 @@ pub struct Settings {
     /// Retries of the same model on 429/5xx/timeouts before falling back [default: 2]
     #[arg(long, env = "SWITCHBOARD_MAX_RETRIES", global = true)]
     pub max_retries: Option<u32>,
+    /// Follow-up requests that complete an answer cut by max_tokens [default: 2]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONTINUATIONS", global = true)]
+    pub max_continuations: Option<u32>,
     /// First retry backoff, doubled each retry, capped at 8s [default: 250ms]
     #[arg(long, env = "SWITCHBOARD_RETRY_BASE", global = true)]
     pub retry_base: Option<String>,
@@ -121,6 +124,7 @@ impl Settings {
             data_dir: self.data_dir.or(file.data_dir),
             timeout: self.timeout.or(file.timeout),
             max_retries: self.max_retries.or(file.max_retries),
+            max_continuations: self.max_continuations.or(file.max_continuations),
             retry_base: self.retry_base.or(file.retry_base),
             catalog_ttl: self.catalog_ttl.or(file.catalog_ttl),
             stall_timeout: self.stall_timeout.or(file.stall_timeout),

@@ -368,6 +368,7 @@ mod tests {
             status: None,
             error: None,
             latency_ms: 1,
+            note: None,
         }
     }
 

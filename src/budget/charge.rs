@@ -129,6 +129,7 @@ mod tests {
             completion_tokens: completion,
             total_tokens: prompt + completion,
             cost,
+            completion_tokens_details: None,
         }
     }
 

@@ -23,6 +23,8 @@ use values::{duration, invalid, parse_size, split_list, usd};
 
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
 pub const DEFAULT_MODEL: &str = "openai/gpt-5-mini";
+/// Follow-up requests that complete an answer cut by `max_tokens` (`SWITCHBOARD_MAX_CONTINUATIONS`).
+pub const DEFAULT_MAX_CONTINUATIONS: u32 = 2;
 pub const DEFAULT_FALLBACKS: &str = "google/gemini-2.5-flash";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 /// Shortest bearer token accepted.
@@ -101,7 +103,10 @@ impl Config {
             cache_ttl: duration("SWITCHBOARD_CACHE_TTL", s.cache_ttl.as_deref(), "24h")?,
             data_dir: s.data_dir.unwrap_or_else(default_data_dir),
             timeout: duration("SWITCHBOARD_TIMEOUT", s.timeout.as_deref(), "120s")?,
-            retry: retry(s.max_retries, s.retry_base.as_deref())?,
+            retry: RetryPolicy {
+                max_continuations: s.max_continuations.unwrap_or(DEFAULT_MAX_CONTINUATIONS),
+                ..retry(s.max_retries, s.retry_base.as_deref())?
+            },
             catalog_ttl: duration("SWITCHBOARD_CATALOG_TTL", s.catalog_ttl.as_deref(), "1h")?,
             stall_timeout: duration(
                 "SWITCHBOARD_STALL_TIMEOUT",
@@ -163,6 +168,7 @@ fn retry(max_retries: Option<u32>, base: Option<&str>) -> Result<RetryPolicy, Co
         max_retries: max_retries.unwrap_or(defaults.max_retries),
         base_delay: duration("SWITCHBOARD_RETRY_BASE", base, "250ms")?,
         max_delay: defaults.max_delay,
+        max_continuations: defaults.max_continuations,
     })
 }
 

@@ -109,7 +109,8 @@ async fn serve(app: &App, ask: Ask<'_>, note: &mut Consultation) -> Result<Answe
             charge,
         });
     }
-    let first = call.chain[0].as_str();
+    let first = call.chain[0].clone();
+    let first = first.as_str();
     let admission = match spend::admit(app, first, worst.as_ref(), max_cost).await {
         Ok(admission) => admission,
         Err(refusal) => {
@@ -118,13 +119,17 @@ async fn serve(app: &App, ask: Ask<'_>, note: &mut Consultation) -> Result<Answe
             return Err(refusal);
         }
     };
-    let result = app.router.route(&call, progress).await;
+    let gate = spend::Continuations::new(app, worst.as_ref(), max_cost);
+    let result = app.router.route(&call, &gate, progress).await;
     let mut charge = spend::charge(snapshot, result.as_ref().ok(), worst.as_ref());
     let model = result.as_ref().map_or(first, |r| r.model.as_str());
     let paid = spend::paid(&result, &charge);
     charge
         .warnings
         .extend(admission.settle(model, paid, charge.source).await);
+    charge
+        .warnings
+        .extend(gate.release(model, charge.source).await);
     if let Ok(routed) = &result {
         charge.warnings.extend(routed.warnings.iter().cloned());
     }

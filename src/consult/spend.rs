@@ -8,12 +8,15 @@
 //! answers, so each call pays for one answered request.
 
 use crate::App;
+use crate::budget::CostSource;
 use crate::budget::{Admission, Charge, Refusal};
 use crate::catalog::Snapshot;
 use crate::pricing;
+use crate::router::complete::Gate;
 use crate::router::{RouteError, Routed};
 use crate::tools::ToolError;
 use crate::tools::models::PromptSize;
+use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 
 /// The most a call can cost, and on which model.
@@ -25,7 +28,21 @@ pub struct Worst {
     pub max_tokens: u32,
     /// The per-request and web-search fees within `usd`.
     pub fees: f64,
+    /// The worst case of each request an answer may take: the first (`usd`), then each of
+    /// `SWITCHBOARD_MAX_CONTINUATIONS` continuations (each resends the prompt and the answer so far).
+    pub requests: Vec<f64>,
 }
+
+impl Worst {
+    /// The worst case of the first request and `continuations` follow-ups.
+    pub fn with_continuations(&self, continuations: u32) -> f64 {
+        let count = usize::try_from(continuations).map_or(usize::MAX, |n| n.saturating_add(1));
+        self.requests.iter().take(count).sum::<f64>().max(self.usd)
+    }
+}
+
+/// Tokens a continuation adds to the prompt besides the answer so far (the assistant turn).
+const CONTINUATION_OVERHEAD: u64 = 8;
 
 impl std::fmt::Display for Worst {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,17 +76,22 @@ pub fn worst_case(
     }
     let prompt_tokens = size.tokens();
     let max_tokens = size.max_tokens();
+    let continuations = u64::from(app.config.retry.max_continuations);
     let mut worst: Option<(Decimal, Decimal, &String)> = None;
+    let mut requests: Vec<Decimal> = Vec::new();
     for id in chain {
         let assumed = app.config.unknown_price;
         let pricing = snapshot.find(id).map(|m| m.worst_case_pricing(assumed));
-        let cost = pricing.and_then(|p| {
-            Some((
-                p.worst_case(prompt_tokens, u64::from(max_tokens))?,
-                p.per_call()?,
-            ))
+        let costs = pricing.and_then(|p| {
+            let per_request = (0..=continuations)
+                .map(|k| {
+                    let resent = k * (u64::from(max_tokens) + CONTINUATION_OVERHEAD);
+                    p.worst_case(prompt_tokens + resent, u64::from(max_tokens))
+                })
+                .collect::<Option<Vec<Decimal>>>()?;
+            Some((per_request, p.per_call()?))
         });
-        let Some((cost, fees)) = cost else {
+        let Some((per_request, fees)) = costs else {
             return Err(ToolError::invalid(
                 "model",
                 format!(
@@ -77,9 +99,11 @@ pub fn worst_case(
                 ),
             ));
         };
+        let cost = per_request[0];
         if worst.is_none_or(|(w, _, _)| cost > w) {
             worst = Some((cost, fees, id));
         }
+        fold_dearest(&mut requests, &per_request);
     }
     Ok(worst.map(|(usd, fees, model)| Worst {
         usd: pricing::to_f64_up(usd),
@@ -87,7 +111,81 @@ pub fn worst_case(
         prompt_tokens,
         max_tokens,
         fees: pricing::to_f64(fees),
+        requests: requests.into_iter().map(pricing::to_f64_up).collect(),
     }))
+}
+
+/// Keeps in `dearest` the dearest worst case of each request, over the models seen.
+fn fold_dearest(dearest: &mut Vec<Decimal>, per_request: &[Decimal]) {
+    for (k, cost) in per_request.iter().enumerate() {
+        match dearest.get_mut(k) {
+            Some(worst) => *worst = (*worst).max(*cost),
+            None => dearest.push(*cost),
+        }
+    }
+}
+
+/// Lets a continuation through when its worst case still fits: the call's worst case with it
+/// stays within `max_cost_usd`, and its own worst case is reserved in the budget (released by
+/// [`Continuations::release`]; the answer's whole cost settles on the call's admission).
+pub struct Continuations<'a> {
+    pub app: &'a App,
+    pub worst: Option<&'a Worst>,
+    pub max_cost: Option<f64>,
+    held: tokio::sync::Mutex<Vec<Admission>>,
+}
+
+impl<'a> Continuations<'a> {
+    pub fn new(app: &'a App, worst: Option<&'a Worst>, max_cost: Option<f64>) -> Self {
+        Self {
+            app,
+            worst,
+            max_cost,
+            held: tokio::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Frees the continuations' reservations: what they cost is settled with the call.
+    pub async fn release(self, model: &str, source: CostSource) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for admission in self.held.into_inner() {
+            warnings.extend(admission.settle(model, 0.0, source).await);
+        }
+        warnings
+    }
+
+    async fn admit(&self, model: String, number: u32) -> bool {
+        let Some(worst) = self.worst else {
+            return true;
+        };
+        let index = usize::try_from(number).unwrap_or(usize::MAX);
+        let Some(cost) = worst.requests.get(index).copied() else {
+            return false;
+        };
+        if self
+            .max_cost
+            .is_some_and(|max| worst.with_continuations(number) > max)
+        {
+            tracing::info!(model, number, "continuation not sent: over max_cost_usd");
+            return false;
+        }
+        match self.app.budget.admit(&model, cost).await {
+            Ok(admission) => {
+                self.held.lock().await.push(admission);
+                true
+            }
+            Err(_) => {
+                tracing::info!(model, number, "continuation not sent: over the budget");
+                false
+            }
+        }
+    }
+}
+
+impl Gate for Continuations<'_> {
+    fn allow(&self, model: &str, number: u32) -> BoxFuture<'_, bool> {
+        Box::pin(self.admit(model.to_string(), number))
+    }
 }
 
 /// Checks `max_cost_usd`, then reserves the worst case against the budget.
@@ -138,7 +236,8 @@ pub fn charge(snapshot: &Snapshot, answered: Option<&Routed>, worst: Option<&Wor
             ..original
         };
     }
-    Charge::of(&routed.completion.usage, pricing, worst.map(|w| w.usd))
+    let worst = worst.map(|w| w.with_continuations(routed.continuations));
+    Charge::of(&routed.completion.usage, pricing, worst)
 }
 
 /// What the call paid now: nothing for an answer from the cache or shared with an identical call.

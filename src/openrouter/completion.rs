@@ -153,10 +153,7 @@ impl Accumulator {
             });
         }
         if self.text.trim().is_empty() {
-            return Err(Error::bad_answer(format!(
-                "empty answer: the model sent no text (finish_reason `{finish_reason}`); \
-                 if it reasons, raise max_tokens, else try another model"
-            )));
+            return Err(empty_answer(&finish_reason, self.usage.as_ref()));
         }
         Ok(Completion {
             text: self.text,
@@ -166,6 +163,22 @@ impl Accumulator {
             finish_reason,
             usage: self.usage.unwrap_or_default(),
         })
+    }
+}
+
+/// The error for an answer with no text. When reasoning used the whole `max_tokens`, it says how
+/// many tokens reasoning took and what to raise.
+fn empty_answer(finish_reason: &str, usage: Option<&Usage>) -> Error {
+    let reasoning = usage.and_then(Usage::reasoning_tokens).filter(|r| *r > 0);
+    match reasoning {
+        Some(tokens) if finish_reason == "length" => Error::bad_answer(format!(
+            "empty answer: reasoning used {tokens} tokens, the whole max_tokens, and no text was left \
+             (finish_reason `length`); raise max_tokens well above {tokens}, or lower the reasoning effort"
+        )),
+        _ => Error::bad_answer(format!(
+            "empty answer: the model sent no text (finish_reason `{finish_reason}`); \
+             if it reasons, raise max_tokens, else try another model"
+        )),
     }
 }
 

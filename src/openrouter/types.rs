@@ -66,6 +66,23 @@ pub struct Usage {
     /// USD credits charged; absent on some old responses.
     #[serde(default)]
     pub cost: Option<f64>,
+    /// Where the reasoning tokens (part of `completion_tokens`) are reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens_details: Option<CompletionTokensDetails>,
+}
+
+/// The breakdown of `completion_tokens`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompletionTokensDetails {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// The completion tokens spent reasoning, when upstream reports them.
+    pub fn reasoning_tokens(&self) -> Option<u64> {
+        self.completion_tokens_details.as_ref()?.reasoning_tokens
+    }
 }
 
 /// A non-streamed completion or one streamed chunk: both share this shape.

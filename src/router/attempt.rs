@@ -36,6 +36,8 @@ pub struct Attempt {
     pub status: Option<u16>,
     pub error: Option<String>,
     pub latency_ms: u64,
+    /// What the switchboard changed in the request (a clamped `max_tokens`).
+    pub note: Option<String>,
 }
 
 impl Attempt {
@@ -46,6 +48,7 @@ impl Attempt {
             status: None,
             error: None,
             latency_ms,
+            note: None,
         }
     }
 
@@ -56,6 +59,7 @@ impl Attempt {
             status: error.status(),
             error: Some(error.to_string()),
             latency_ms,
+            note: None,
         }
     }
 
@@ -66,7 +70,17 @@ impl Attempt {
             status: None,
             error: Some(reason.into()),
             latency_ms: 0,
+            note: None,
         }
+    }
+}
+
+impl Attempt {
+    /// The same attempt, carrying `note`.
+    #[must_use]
+    pub fn with_note(mut self, note: Option<&str>) -> Self {
+        self.note = note.map(str::to_string);
+        self
     }
 }
 
@@ -75,6 +89,9 @@ impl fmt::Display for Attempt {
         write!(f, "{}: {}", self.model, self.outcome.as_str())?;
         if let Some(error) = &self.error {
             write!(f, " ({error})")?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, " [{note}]")?;
         }
         write!(f, " after {} ms", self.latency_ms)
     }

@@ -2,6 +2,8 @@
 //! fallbacks) with classified retries inside one whole-call deadline, and names every attempt.
 
 pub mod attempt;
+pub mod clamp;
+pub mod complete;
 pub mod cooldown;
 pub mod deadline;
 mod flight;
@@ -16,6 +18,7 @@ use crate::cache::{CachedAnswer, KeyMaterial, ResponseCache};
 use crate::consult::{Event, Events};
 use crate::openrouter::types::{ChatMessage, ChatRequest};
 use crate::openrouter::{Accumulator, Client, Completion, Error};
+use complete::{Finished, Gate};
 use flight::{Flight, Flights};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -42,8 +45,12 @@ pub struct Call {
     pub skipped: Vec<Attempt>,
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
+    /// Models that cannot send `max_tokens`, and the most each can ([`clamp::limits`]).
+    pub completion_limits: std::collections::BTreeMap<String, u32>,
     pub temperature: Option<f64>,
     pub cache: CacheMode,
+    /// Follow-up requests allowed to complete an answer cut by `max_tokens`.
+    pub max_continuations: u32,
 }
 
 impl Call {
@@ -73,6 +80,10 @@ pub struct Routed {
     pub age_secs: u64,
     /// What went wrong around a delivered answer (a cache write that failed).
     pub warnings: Vec<String>,
+    /// Follow-up requests that completed an answer cut by `max_tokens`.
+    pub continuations: u32,
+    /// Still cut by `max_tokens` after `SWITCHBOARD_MAX_CONTINUATIONS` follow-ups.
+    pub truncated: bool,
 }
 
 impl Routed {
@@ -93,6 +104,8 @@ impl Routed {
             cached: true,
             age_secs: hit.age_secs(),
             warnings: Vec::new(),
+            continuations: 0,
+            truncated: false,
         }
     }
 }
@@ -118,9 +131,21 @@ pub enum RouteError {
     },
 }
 
+/// Where in the chain walk one model is tried.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    deadline: Instant,
+    is_last: bool,
+    /// Said on every attempt of this request (a clamped `max_tokens`).
+    note: Option<&'a str>,
+    max_continuations: u32,
+    /// Asked before each continuation.
+    gate: &'a dyn Gate,
+}
+
 /// What trying one model came to.
 enum ModelResult {
-    Answered(Completion),
+    Answered(Finished),
     Next,
     Stop(Error),
     DeadlinePassed,
@@ -181,10 +206,15 @@ impl ModelRouter {
     ///
     /// # Errors
     /// [`RouteError`] when no model answered; it lists every attempt.
-    pub async fn route(&self, call: &Call, progress: Progress<'_>) -> Result<Routed, RouteError> {
+    pub async fn route(
+        &self,
+        call: &Call,
+        gate: &dyn Gate,
+        progress: Progress<'_>,
+    ) -> Result<Routed, RouteError> {
         let key = call.key();
         if call.cache == CacheMode::Bypass {
-            return self.fetch(call, key, progress).await;
+            return self.fetch(call, key, gate, progress).await;
         }
         loop {
             match self.flights.join(&key) {
@@ -203,7 +233,7 @@ impl ModelRouter {
                     if let Some(hit) = self.cache.peek(&key).await.filter(|_| call.cache.reads()) {
                         return Ok(Routed::from_cache(&hit));
                     }
-                    let result = self.fetch(call, key.clone(), progress).await;
+                    let result = self.fetch(call, key.clone(), gate, progress).await;
                     lead.finish(&result);
                     return result;
                 }
@@ -216,6 +246,7 @@ impl ModelRouter {
         &self,
         call: &Call,
         key: String,
+        gate: &dyn Gate,
         progress: Progress<'_>,
     ) -> Result<Routed, RouteError> {
         let deadline = deadline::earliest(deadline::after(self.timeout));
@@ -233,11 +264,23 @@ impl ModelRouter {
         };
         let last = requests.len() - 1;
         for (position, request) in requests.iter().enumerate() {
+            let note = clamp::note(call.max_tokens, request.max_tokens);
+            let walk = Walk {
+                deadline,
+                is_last: position == last,
+                note: note.as_deref(),
+                max_continuations: call.max_continuations,
+                gate,
+            };
             let outcome = self
-                .try_model(request, deadline, position == last, &mut attempts, progress)
+                .try_model(request, &walk, &mut attempts, progress)
                 .await;
             match outcome {
-                ModelResult::Answered(completion) => {
+                ModelResult::Answered(Finished {
+                    completion,
+                    continuations,
+                    truncated,
+                }) => {
                     let model = match self.routing {
                         Routing::Switchboard => request.model.clone(),
                         Routing::Native => completion
@@ -246,7 +289,8 @@ impl ModelRouter {
                             .unwrap_or_else(|| request.model.clone()),
                     };
                     let mut warnings = Vec::new();
-                    if call.cache.writes() {
+                    // Only a complete answer is stored.
+                    if call.cache.writes() && !truncated {
                         warnings.extend(self.cache.put(key, &model, &completion).await);
                     }
                     return Ok(Routed {
@@ -256,6 +300,8 @@ impl ModelRouter {
                         cached: false,
                         age_secs: 0,
                         warnings,
+                        continuations,
+                        truncated,
                     });
                 }
                 ModelResult::Next => {}
@@ -304,12 +350,20 @@ impl ModelRouter {
     async fn try_model(
         &self,
         request: &ChatRequest,
-        deadline: Instant,
-        is_last: bool,
+        walk: &Walk<'_>,
         attempts: &mut Vec<Attempt>,
         progress: Progress<'_>,
     ) -> ModelResult {
+        let Walk {
+            deadline,
+            is_last,
+            note,
+            ..
+        } = *walk;
         let model = request.model.as_str();
+        let push = |attempts: &mut Vec<Attempt>, attempt: Attempt| {
+            self.push(attempts, attempt.with_note(note));
+        };
         let give_up = if is_last {
             Outcome::Failed
         } else {
@@ -324,9 +378,12 @@ impl ModelRouter {
             let elapsed = millis(started.elapsed());
             let error = match result {
                 Ok(Ok(completion)) => {
-                    self.push(attempts, Attempt::ok(model, elapsed));
+                    push(attempts, Attempt::ok(model, elapsed));
                     self.cooldowns.record_success(model);
-                    return ModelResult::Answered(completion);
+                    let finished = self
+                        .complete(request, completion, walk, attempts, progress)
+                        .await;
+                    return ModelResult::Answered(finished);
                 }
                 Ok(Err(error)) => error,
                 Err(_) => {
@@ -334,7 +391,7 @@ impl ModelRouter {
                         kind: crate::openrouter::error::TransportKind::Timeout,
                         detail: "the call's deadline passed during this attempt".into(),
                     };
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Failed, &timeout, elapsed),
                     );
@@ -348,14 +405,14 @@ impl ModelRouter {
             }
             match decision {
                 Decision::Stop => {
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Failed, &error, elapsed),
                     );
                     return ModelResult::Stop(error);
                 }
                 Decision::NextModel => {
-                    self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                    push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                     return ModelResult::Next;
                 }
                 Decision::Retry { after } => {
@@ -363,10 +420,10 @@ impl ModelRouter {
                         after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
                     let left = deadline.saturating_duration_since(Instant::now());
                     if retry >= self.policy.max_retries || delay >= left {
-                        self.push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                        push(attempts, Attempt::failed(model, give_up, &error, elapsed));
                         return ModelResult::Next;
                     }
-                    self.push(
+                    push(
                         attempts,
                         Attempt::failed(model, Outcome::Retried, &error, elapsed),
                     );
@@ -379,6 +436,60 @@ impl ModelRouter {
 }
 
 impl ModelRouter {
+    /// Completes an answer cut by `max_tokens` with up to `SWITCHBOARD_MAX_CONTINUATIONS`
+    /// follow-up requests, each an attempt of its own. A follow-up that fails leaves the answer
+    /// as far as it got, `truncated`.
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        first: Completion,
+        walk: &Walk<'_>,
+        attempts: &mut Vec<Attempt>,
+        progress: Progress<'_>,
+    ) -> Finished {
+        let model = request.model.as_str();
+        let mut whole = first;
+        let mut continuations = 0;
+        let deadline = walk.deadline;
+        while complete::is_cut(&whole)
+            && continuations < walk.max_continuations
+            && walk.gate.allow(model, continuations + 1).await
+        {
+            let next = complete::follow_up(request, &whole.text);
+            let note = format!(
+                "continuation {} of an answer cut by max_tokens",
+                continuations + 1
+            );
+            let started = Instant::now();
+            let mut on_chunk = |acc: &Accumulator| progress(model, acc);
+            let result =
+                tokio::time::timeout_at(deadline, self.client.chat(&next, &mut on_chunk)).await;
+            let elapsed = millis(started.elapsed());
+            let error = match result {
+                Ok(Ok(part)) => {
+                    let attempt = Attempt::ok(model, elapsed).with_note(Some(&note));
+                    self.push(attempts, attempt);
+                    complete::join(&mut whole, part);
+                    continuations += 1;
+                    continue;
+                }
+                Ok(Err(error)) => error,
+                Err(_) => Error::Transport {
+                    kind: crate::openrouter::error::TransportKind::Timeout,
+                    detail: "the call's deadline passed during this continuation".into(),
+                },
+            };
+            let attempt = Attempt::failed(model, Outcome::Failed, &error, elapsed);
+            self.push(attempts, attempt.with_note(Some(&note)));
+            break;
+        }
+        Finished {
+            truncated: complete::is_cut(&whole),
+            completion: whole,
+            continuations,
+        }
+    }
+
     /// Records an attempt as it finishes: in the call's list and as an event.
     fn push(&self, attempts: &mut Vec<Attempt>, attempt: Attempt) {
         self.events.emit(&Event::Attempt(&attempt));
@@ -391,7 +502,11 @@ fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest
         model: model.to_string(),
         models,
         messages: call.messages.clone(),
-        max_tokens: call.max_tokens,
+        max_tokens: call
+            .completion_limits
+            .get(model)
+            .copied()
+            .unwrap_or(call.max_tokens),
         temperature: call.temperature,
         stream: true,
     }

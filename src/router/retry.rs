@@ -50,6 +50,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The backoff cap.
     pub max_delay: Duration,
+    /// Follow-up requests that complete an answer cut by `max_tokens`.
+    pub max_continuations: u32,
 }
 
 impl Default for RetryPolicy {
@@ -58,6 +60,7 @@ impl Default for RetryPolicy {
             max_retries: 2,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(8),
+            max_continuations: crate::config::DEFAULT_MAX_CONTINUATIONS,
         }
     }
 }
@@ -154,6 +157,7 @@ mod tests {
             max_retries: 5,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(350),
+            max_continuations: 0,
         };
         assert_eq!(policy.delay_for(0, 0.0), Duration::from_millis(50));
         assert_eq!(

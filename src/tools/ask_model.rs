@@ -5,7 +5,7 @@ use crate::App;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Progress, millis};
+use crate::router::{Call, Progress, clamp, millis};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -52,6 +52,10 @@ pub struct AskModelOutput {
     pub cost_saved_usd: Option<f64>,
     pub latency_ms: u64,
     pub attempts: Vec<AttemptOutput>,
+    /// Still cut by max_tokens after SWITCHBOARD_MAX_CONTINUATIONS follow-ups.
+    pub truncated: bool,
+    /// Follow-up requests that completed an answer cut by max_tokens.
+    pub continuations: u32,
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -97,13 +101,16 @@ fn prepare(
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
+    let completion_limits = clamp::limits(snapshot, &chain, max_tokens);
     let call = Call {
         chain,
         skipped,
         messages,
         max_tokens,
+        completion_limits,
         temperature,
         cache,
+        max_continuations: app.config.retry.max_continuations,
     };
     Ok((call, worst, requested_model))
 }
@@ -131,5 +138,7 @@ fn output(
         cost_saved_usd: saved,
         latency_ms: millis(started.elapsed()),
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
+        truncated: routed.truncated,
+        continuations: routed.continuations,
     }
 }

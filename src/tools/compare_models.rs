@@ -7,7 +7,7 @@ use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
 use crate::pricing;
-use crate::router::{Call, millis};
+use crate::router::{Call, clamp, millis};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,8 @@ pub struct ModelResult {
     pub usage: Option<UsageOutput>,
     pub latency_ms: u64,
     pub cached: bool,
+    /// Still cut by max_tokens after SWITCHBOARD_MAX_CONTINUATIONS follow-ups.
+    pub truncated: bool,
     /// What to know about this model's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -95,8 +97,10 @@ pub async fn run(
                     skipped: Vec::new(),
                     messages: messages.clone(),
                     max_tokens,
+                    completion_limits: clamp::limits(&snapshot, &[model.to_string()], max_tokens),
                     temperature,
                     cache,
+                    max_continuations: app.config.retry.max_continuations,
                 };
                 ask_one(app, &snapshot, call, worst).await
             }
@@ -198,6 +202,7 @@ async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst
             error: None,
             latency_ms,
             cached: routed.cached,
+            truncated: routed.truncated,
             warnings: charge.warnings,
         },
         Err(error @ ToolError::Route(_)) => {
@@ -217,6 +222,7 @@ impl ModelResult {
             usage: None,
             latency_ms,
             cached: false,
+            truncated: false,
             warnings: Vec::new(),
         }
     }

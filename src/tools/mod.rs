@@ -24,6 +24,9 @@ pub struct UsageOutput {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub total_tokens: u64,
+    /// Of completion_tokens, those spent reasoning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
     /// What this call paid, USD (0 when cached).
     pub cost_usd: f64,
     /// upstream (reported by OpenRouter), catalog (priced from token counts) or unknown.
@@ -39,6 +42,7 @@ impl UsageOutput {
             total_tokens: usage
                 .total_tokens
                 .max(usage.prompt_tokens + usage.completion_tokens),
+            reasoning_tokens: usage.reasoning_tokens(),
             cost_usd: if cached { 0.0 } else { charge.usd },
             cost_source: charge.source.as_str(),
         }
@@ -56,6 +60,9 @@ pub struct AttemptOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub latency_ms: u64,
+    /// What the switchboard changed in the request, e.g. a clamped max_tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl From<&Attempt> for AttemptOutput {
@@ -66,6 +73,7 @@ impl From<&Attempt> for AttemptOutput {
             status: a.status,
             error: a.error.clone(),
             latency_ms: a.latency_ms,
+            note: a.note.clone(),
         }
     }
 }

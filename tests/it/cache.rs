@@ -25,7 +25,15 @@ async fn errors_truncated_and_failed_streams_are_never_cached() {
     let truncated = sse_answer(MODEL, "cut off mid", 0.001)
         .replace("\"finish_reason\":\"stop\"", "\"finish_reason\":\"length\"");
     fake.stream(MODEL, truncated).await;
-    let server = McpServer::start_with(&fake, &[("SWITCHBOARD_CACHE", "sqlite")]).await;
+    // No continuations: this fake sends the same cut answer to every request.
+    let server = McpServer::start_with(
+        &fake,
+        &[
+            ("SWITCHBOARD_CACHE", "sqlite"),
+            ("SWITCHBOARD_MAX_CONTINUATIONS", "0"),
+        ],
+    )
+    .await;
 
     for _ in 0..2 {
         let out = server.call_ok("ask_model", ask("long question")).await;

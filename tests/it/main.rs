@@ -20,6 +20,7 @@ mod http;
 mod http_hostile;
 mod http_inproc;
 mod list_models;
+mod long_answers;
 mod malformed_args;
 mod metrics;
 mod native;

@@ -369,3 +369,100 @@ pub fn openai_stream(model: &str, text: &str, with_usage: bool) -> String {
     body.push_str("data: [DONE]\n\n");
     body
 }
+
+/// A fake reasoning model (a wiremock responder): each request first spends `reasoning` tokens
+/// thinking, counted against its `max_tokens` as the real ones are, then sends `answer` one word
+/// (one token) at a time until the answer ends (`stop`) or `max_tokens` runs out (`length`,
+/// possibly with no text at all). A request whose last message is the assistant's partial answer
+/// continues from where that text ends. Each token costs `usd_per_token`.
+#[derive(Clone)]
+pub struct ReasoningModel {
+    pub reasoning: u64,
+    pub answer: String,
+    pub usd_per_token: f64,
+}
+
+impl ReasoningModel {
+    /// The words of `text`, each with the whitespace before it: joined they are `text` exactly.
+    pub fn tokens(text: &str) -> Vec<&str> {
+        let mut tokens = Vec::new();
+        let mut start = 0;
+        let mut in_word = false;
+        for (i, c) in text.char_indices() {
+            if in_word && c.is_whitespace() {
+                tokens.push(&text[start..i]);
+                start = i;
+            }
+            in_word = !c.is_whitespace();
+        }
+        if start < text.len() {
+            tokens.push(&text[start..]);
+        }
+        tokens
+    }
+
+    fn remaining<'a>(&'a self, messages: &[Value]) -> Option<&'a str> {
+        match messages.last() {
+            Some(last) if last["role"] == "assistant" => {
+                self.answer.strip_prefix(last["content"].as_str()?)
+            }
+            _ => Some(&self.answer),
+        }
+    }
+}
+
+impl wiremock::Respond for ReasoningModel {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let max_tokens = body["max_tokens"]
+            .as_u64()
+            .or_else(|| body["max_completion_tokens"].as_u64())
+            .unwrap_or(u64::MAX);
+        let messages = body["messages"].as_array().cloned().unwrap_or_default();
+        let Some(remaining) = self.remaining(&messages) else {
+            return error(
+                400,
+                "the assistant turn is not a prefix of this model's answer",
+            );
+        };
+        let reasoning = self.reasoning.min(max_tokens);
+        let left = usize::try_from(max_tokens - reasoning).unwrap_or(usize::MAX);
+        let tokens = Self::tokens(remaining);
+        let sent = &tokens[..tokens.len().min(left)];
+        let finish = if sent.len() == tokens.len() {
+            "stop"
+        } else {
+            "length"
+        };
+        let completion = reasoning + sent.len() as u64;
+        let prompt = 10 * messages.len() as u64;
+        let model = body["model"].as_str().unwrap_or_default();
+        let chunk = |content: &str, finish: Value| {
+            json!({"id": "gen-reasoning", "object": "chat.completion.chunk", "created": 1786465029,
+                   "model": model, "provider": "TestProvider",
+                   "choices": [{"index": 0, "delta": {"role": "assistant", "content": content},
+                                "finish_reason": finish, "native_finish_reason": finish}]})
+        };
+        let mut sse = String::from(": OPENROUTER PROCESSING\n\n");
+        for piece in sent.chunks(3) {
+            sse += &format!("data: {}\n\n", chunk(&piece.concat(), Value::Null));
+        }
+        let mut last = chunk("", json!(finish));
+        last["usage"] = json!({"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "cost": (prompt + completion) as f64 * self.usd_per_token,
+            "completion_tokens_details": {"reasoning_tokens": reasoning}});
+        sse += &format!("data: {last}\n\ndata: [DONE]\n\n");
+        ResponseTemplate::new(200).set_body_raw(sse, "text/event-stream")
+    }
+}
+
+impl FakeOpenRouter {
+    /// `model` behaves as the [`ReasoningModel`] `behaviour`.
+    pub async fn reasoning(&self, model: &str, behaviour: ReasoningModel) {
+        Self::chat_for(model)
+            .respond_with(behaviour)
+            .mount(&self.server)
+            .await;
+    }
+}
