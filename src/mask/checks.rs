@@ -1,4 +1,4 @@
-//! The checks a regex cannot make: Luhn sums, IBAN mod-97, phone digit counts, placeholder values.
+//! The checks a regex cannot make: Luhn sums, IBAN mod-97, phone digit counts, dummy values (`changeme`, `<password>`).
 
 /// Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay).
 fn known_issuer(digits: &[u8]) -> bool {
@@ -79,7 +79,7 @@ pub(super) fn phone(text: &str) -> bool {
 }
 
 /// Words that stand for "no value here" rather than a secret.
-const PLACEHOLDERS: &[&str] = &[
+const DUMMY_VALUES: &[&str] = &[
     "null",
     "none",
     "nil",
@@ -103,7 +103,7 @@ const TYPES: &[&str] = &[
     "any",
 ];
 
-/// The value of `password=...`: a real value, not a placeholder, a template or a variable read
+/// The value of `password=...`: a real value, not a dummy value, a template or a variable read
 /// (`$DB_PASSWORD`, `${X}`, `{{ x }}`, `<your-key>`, `config.api_key`). An unquoted value must
 /// also not be code: a type (`&str`, `Option<String>`), a call (`getpass()`) or an index.
 pub(super) fn assigned(value: &str, unquoted: bool) -> bool {
@@ -115,7 +115,7 @@ pub(super) fn assigned(value: &str, unquoted: bool) -> bool {
         return false;
     }
     let lower = value.to_ascii_lowercase();
-    if PLACEHOLDERS.contains(&lower.as_str()) {
+    if DUMMY_VALUES.contains(&lower.as_str()) {
         return false;
     }
     !unquoted || !looks_like_code(value, &lower)

@@ -11,7 +11,7 @@ pub(super) enum Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Check {
     None,
-    /// The value of an assignment must not be a placeholder, a type or a reference to another
+    /// The value of an assignment must not be a dummy value (`changeme`), a type or a reference to another
     /// variable. The pattern's first two groups are quoted values, the third an unquoted one.
     Assigned,
     /// Card numbers: 13 to 19 digits, a known issuer prefix and a valid Luhn sum.

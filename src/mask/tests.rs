@@ -219,7 +219,7 @@ fn a_known_token_in_an_assignment_is_counted_once_under_its_own_kind() {
 }
 
 #[test]
-fn placeholders_and_variable_reads_are_not_masked() {
+fn dummy_values_and_variable_reads_are_not_masked() {
     let m = secrets();
     for text in [
         "password: ${DB_PASSWORD}",

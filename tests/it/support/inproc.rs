@@ -9,7 +9,7 @@
 //! definitions, with the process environment ignored.
 
 use super::FakeOpenRouter;
-use super::mcp::{ProgressLog, env_for, params, text};
+use super::mcp::{self, ProgressLog, env_for};
 use clap::{CommandFactory, FromArgMatches};
 use rmcp::model::CallToolResult;
 use rmcp::service::RunningService;
@@ -64,25 +64,12 @@ impl InProc {
     }
 
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        self.client
-            .call_tool(params(tool, arguments))
-            .await
-            .expect("tools/call gets a response")
+        mcp::call(&self.client, tool, arguments).await
     }
 
     /// Calls a tool that must succeed; returns its structured content.
     pub async fn call_ok(&self, tool: &str, arguments: Value) -> Value {
-        let result = self.call(tool, arguments).await;
-        assert_ne!(
-            result.is_error,
-            Some(true),
-            "{tool} failed: {}",
-            text(&result)
-        );
-        result
-            .structured_content
-            .clone()
-            .expect("structuredContent is present")
+        mcp::succeeded(tool, self.call(tool, arguments).await)
     }
 
     /// Closes the client side and waits for the server side to end.

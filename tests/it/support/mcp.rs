@@ -126,25 +126,12 @@ impl McpServer {
     }
 
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        self.client
-            .call_tool(params(tool, arguments))
-            .await
-            .expect("tools/call gets a response")
+        call(&self.client, tool, arguments).await
     }
 
     /// Calls a tool that must succeed; returns its structured content.
     pub async fn call_ok(&self, tool: &str, arguments: Value) -> Value {
-        let result = self.call(tool, arguments).await;
-        assert_ne!(
-            result.is_error,
-            Some(true),
-            "{tool} failed: {}",
-            text(&result)
-        );
-        result
-            .structured_content
-            .clone()
-            .expect("structuredContent is present")
+        succeeded(tool, self.call(tool, arguments).await)
     }
 
     /// Calls a tool that must fail; returns the error text.
@@ -164,6 +151,32 @@ impl McpServer {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), self.stderr_task).await;
         self.stderr.lock().unwrap().clone()
     }
+}
+
+/// `tools/call` through `client`; the call must get a response (a tool error is a response).
+pub async fn call(
+    client: &RunningService<RoleClient, ProgressLog>,
+    tool: &str,
+    arguments: Value,
+) -> CallToolResult {
+    client
+        .call_tool(params(tool, arguments))
+        .await
+        .expect("tools/call gets a response")
+}
+
+/// The structured content of a result that must not be a tool error.
+pub fn succeeded(tool: &str, result: CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool} failed: {}",
+        text(&result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("structuredContent is present")
 }
 
 /// All text blocks of a result, joined.
