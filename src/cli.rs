@@ -104,6 +104,21 @@ pub struct Settings {
     /// Append one JSON line per tool call (models, attempts, tokens, cost, outcome; never prompts or answers) to this file, or `stderr` [default: none]
     #[arg(long, env = "SWITCHBOARD_AUDIT_LOG", global = true)]
     pub audit_log: Option<String>,
+    /// Longest answer text returned in one tool result; the rest is read with read_answer [default: 20000]
+    #[arg(long, env = "SWITCHBOARD_MAX_RESULT_CHARS", global = true)]
+    pub max_result_chars: Option<usize>,
+    /// How long a conversation_id (and a stored long answer) can be continued or read [default: 7d]
+    #[arg(long, env = "SWITCHBOARD_CONVERSATION_TTL", global = true)]
+    pub conversation_ttl: Option<String>,
+    /// Comma-separated directories that `files`/`images` may read (besides the client's MCP roots over stdio) [default: none]
+    #[arg(long, env = "SWITCHBOARD_FILE_ROOTS", global = true)]
+    pub file_roots: Option<String>,
+    /// What is masked before anything is sent upstream: secrets, secrets,pii or off [default: secrets]
+    #[arg(long, env = "SWITCHBOARD_MASK", global = true)]
+    pub mask: Option<String>,
+    /// Default OpenRouter provider preferences, a JSON object like the `provider` argument [default: none]
+    #[arg(long, env = "SWITCHBOARD_PROVIDER", global = true)]
+    pub provider: Option<String>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -137,6 +152,11 @@ impl Settings {
             allowed_models: self.allowed_models.or(file.allowed_models),
             max_answer_bytes: self.max_answer_bytes.or(file.max_answer_bytes),
             audit_log: self.audit_log.or(file.audit_log),
+            max_result_chars: self.max_result_chars.or(file.max_result_chars),
+            conversation_ttl: self.conversation_ttl.or(file.conversation_ttl),
+            file_roots: self.file_roots.or(file.file_roots),
+            mask: self.mask.or(file.mask),
+            provider: self.provider.or(file.provider),
             http: self.http.or(file.http),
         }
     }

@@ -80,6 +80,16 @@ pub struct Config {
     pub max_answer_bytes: usize,
     /// `SWITCHBOARD_AUDIT_LOG`: where one JSON line per tool call goes.
     pub audit_log: Option<crate::audit::AuditTarget>,
+    /// `SWITCHBOARD_MAX_RESULT_CHARS`: longest answer text in one tool result.
+    pub max_result_chars: usize,
+    /// `SWITCHBOARD_CONVERSATION_TTL`: how long conversations and stored answers are kept.
+    pub conversation_ttl: Duration,
+    /// `SWITCHBOARD_FILE_ROOTS`: directories attachments may be read from (as given, unresolved).
+    pub file_roots: Vec<PathBuf>,
+    /// `SWITCHBOARD_MASK`.
+    pub mask: crate::mask::MaskMode,
+    /// `SWITCHBOARD_PROVIDER`: default provider preferences (a JSON object), if any.
+    pub provider: Option<serde_json::Map<String, serde_json::Value>>,
     pub http: HttpConfig,
 }
 
@@ -125,6 +135,18 @@ impl Config {
                 s.max_answer_bytes.as_deref().unwrap_or("4MiB"),
             )?,
             audit_log: s.audit_log.as_deref().map(crate::audit::AuditTarget::parse),
+            max_result_chars: max_result_chars(s.max_result_chars)?,
+            conversation_ttl: duration(
+                "SWITCHBOARD_CONVERSATION_TTL",
+                s.conversation_ttl.as_deref(),
+                "7d",
+            )?,
+            file_roots: split_list(s.file_roots.as_deref().unwrap_or(""))
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            mask: mask(s.mask.as_deref())?,
+            provider: provider(s.provider.as_deref())?,
             http: HttpConfig::from_settings(&s.http)?,
         })
     }
@@ -140,6 +162,50 @@ impl Config {
             CacheBackend::Sqlite(Some(path)) => path.clone(),
             _ => self.data_dir.join("switchboard.db"),
         }
+    }
+}
+
+/// Shortest `SWITCHBOARD_MAX_RESULT_CHARS` accepted: a page must hold a useful piece of text.
+const MIN_RESULT_CHARS: usize = 1000;
+
+fn max_result_chars(value: Option<usize>) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(20_000),
+        Some(n) if n >= MIN_RESULT_CHARS => Ok(n),
+        Some(n) => Err(invalid(
+            "SWITCHBOARD_MAX_RESULT_CHARS",
+            format!("{n} is too small; use at least {MIN_RESULT_CHARS} (default 20000)"),
+        )),
+    }
+}
+
+fn mask(value: Option<&str>) -> Result<crate::mask::MaskMode, ConfigError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(crate::mask::MaskMode::default()),
+        Some(text) => text
+            .parse()
+            .map_err(|e: crate::mask::MaskModeError| invalid("SWITCHBOARD_MASK", e.to_string())),
+    }
+}
+
+/// `SWITCHBOARD_PROVIDER` must be a JSON object; its keys are checked where the `provider`
+/// argument's are.
+fn provider(
+    value: Option<&str>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ConfigError> {
+    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
+        Ok(_) => Err(invalid(
+            "SWITCHBOARD_PROVIDER",
+            "must be a JSON object such as {\"sort\":\"price\"}".to_string(),
+        )),
+        Err(e) => Err(invalid(
+            "SWITCHBOARD_PROVIDER",
+            format!("is not valid JSON ({e}); give an object such as {{\"sort\":\"price\"}}"),
+        )),
     }
 }
 
@@ -230,6 +296,45 @@ mod tests {
         assert_eq!(config.fallback_models, vec!["google/gemini-2.5-flash"]);
         assert_eq!(config.timeout, Duration::from_secs(120));
         assert_eq!(config.cache_ttl, Duration::from_secs(24 * 3600));
+        assert_eq!(config.max_result_chars, 20_000);
+        assert_eq!(config.conversation_ttl, Duration::from_secs(7 * 86_400));
+        assert!(config.file_roots.is_empty());
+        assert_eq!(config.mask, crate::mask::MaskMode::Secrets);
+        assert!(config.provider.is_none());
+    }
+
+    #[test]
+    fn consultation_settings_are_checked() {
+        let bad = |s: Settings| Config::from_settings(s).unwrap_err().to_string();
+        let err = bad(Settings {
+            provider: Some("[1]".into()),
+            ..Settings::default()
+        });
+        assert!(
+            err.contains("SWITCHBOARD_PROVIDER") && err.contains("object"),
+            "{err}"
+        );
+        let err = bad(Settings {
+            mask: Some("everything".into()),
+            ..Settings::default()
+        });
+        assert!(err.contains("SWITCHBOARD_MASK"), "{err}");
+        let err = bad(Settings {
+            max_result_chars: Some(10),
+            ..Settings::default()
+        });
+        assert!(err.contains("SWITCHBOARD_MAX_RESULT_CHARS"), "{err}");
+        let config = Config::from_settings(Settings {
+            file_roots: Some("/a, /b".into()),
+            provider: Some(r#"{"sort":"price"}"#.into()),
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(
+            config.file_roots,
+            vec![PathBuf::from("/a"), PathBuf::from("/b")]
+        );
+        assert_eq!(config.provider.unwrap()["sort"], "price");
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! The SQLite file in the data dir that holds what must outlive the process: cached answers and
-//! the spend ledger. WAL mode with a busy timeout, so several server processes (Claude Desktop and
+//! The SQLite file in the data dir that holds what must outlive the process: cached answers, the
+//! spend ledger, conversations and stored long answers. WAL mode with a busy timeout, so several server processes (Claude Desktop and
 //! Cursor at once) can share one file. Opened on first use, never at start-up.
 
 mod ledger;
+mod records;
 mod responses;
 
 pub use ledger::{LedgerRow, Spend};
+pub use records::Kind;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -135,6 +137,7 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     connection.execute_batch(SCHEMA)?;
     ledger::migrate(&mut connection)?;
     responses::delete_expired(&connection, now_millis())?;
+    records::delete_expired(&connection, now_millis())?;
     Ok(connection)
 }
 
@@ -155,6 +158,13 @@ CREATE TABLE IF NOT EXISTS ledger (
     cost_source TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
 ";
 
 /// Milliseconds since the Unix epoch.
