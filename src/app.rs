@@ -33,6 +33,8 @@ pub struct App {
     pub budget: Budget,
     pub policy: ModelPolicy,
     pub events: Events,
+    /// Conversations and stored long answers (`store::Kind`); the cache and ledger share it.
+    pub store: Store,
 }
 
 impl App {
@@ -59,7 +61,7 @@ impl App {
         };
         let cache = ResponseCache::new(tier, config.cache_ttl, store.clone());
         let hold = config.timeout + RESERVATION_GRACE;
-        let budget = Budget::new(store, config.budget_usd, config.budget_period, hold);
+        let budget = Budget::new(store.clone(), config.budget_usd, config.budget_period, hold);
         let policy = ModelPolicy::new(&config.allowed_models, config.max_price);
         let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown);
         let events = Events::new(config.audit_log.as_ref());
@@ -80,6 +82,7 @@ impl App {
             budget,
             policy,
             events,
+            store,
         })
     }
 
