@@ -2,6 +2,7 @@
 
 use super::{AttemptOutput, ToolError, UsageOutput, input, models};
 use crate::App;
+use crate::answers;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
@@ -56,6 +57,11 @@ pub struct AskModelOutput {
     pub truncated: bool,
     /// Follow-up requests that completed an answer cut by max_tokens.
     pub continuations: u32,
+    /// Set when `text` was cut at SWITCHBOARD_MAX_RESULT_CHARS; read the rest with read_answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_chars: Option<usize>,
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -81,7 +87,7 @@ pub async fn run(
         progress,
     };
     let answer = consult::answer(app, ask).await?;
-    Ok(output(&snapshot, answer, requested_model, started))
+    Ok(output(app, &snapshot, answer, requested_model, started).await)
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -115,7 +121,9 @@ fn prepare(
     Ok((call, worst, requested_model))
 }
 
-fn output(
+/// Shapes the answer; a text over SWITCHBOARD_MAX_RESULT_CHARS is paged (see [`answers::paged`]).
+async fn output(
+    app: &App,
     snapshot: &Snapshot,
     Answer { routed, charge }: Answer,
     requested_model: String,
@@ -123,12 +131,19 @@ fn output(
 ) -> AskModelOutput {
     let completion = routed.completion;
     let saved = routed.cached.then_some(charge.usd);
+    // A response may name a dated canonical slug; answer with the catalog id.
+    let model = consult::catalog_id(snapshot, &routed.model);
+    let page = answers::paged(app, &model, completion.text, app.config.max_result_chars).await;
+    let usage = UsageOutput::new(&completion.usage, &charge, routed.cached);
+    let mut warnings = charge.warnings;
+    warnings.extend(page.warning);
     AskModelOutput {
-        usage: UsageOutput::new(&completion.usage, &charge, routed.cached),
-        warnings: charge.warnings,
-        text: completion.text,
-        // A response may name a dated canonical slug; answer with the catalog id.
-        model: consult::catalog_id(snapshot, &routed.model),
+        usage,
+        warnings,
+        text: page.text,
+        answer_id: page.answer_id,
+        total_chars: page.total_chars,
+        model,
         requested_model,
         provider: completion.provider,
         generation_id: completion.generation_id,

@@ -1,0 +1,406 @@
+//! The judge of `compare_models` (`judge_model`): one more call, through the paid-call owner like
+//! every other, that sees the answers labelled A, B, C… in a shuffled order with the models' and
+//! providers' names withheld, and says where they agree, where they differ and which is best.
+//! Its reply (the JSON asked for, or prose) is mapped back from labels to model ids.
+
+use super::ToolError;
+use super::models::{self, PromptSize};
+use crate::App;
+use crate::catalog::Snapshot;
+use crate::consult::{self, Answer, Ask, Worst};
+use crate::openrouter::types::{ChatMessage, Role};
+use crate::router::{CacheMode, Call, clamp};
+use rmcp::schemars::{self, JsonSchema};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The judge's answer length cap, in tokens.
+pub const JUDGE_MAX_TOKENS: u32 = 1024;
+/// Tokens each labelled answer adds around its text (label and fences), an upper bound.
+const LABEL_TOKENS: u64 = 16;
+/// What stands in for a model's or provider's name in the answers the judge reads.
+const WITHHELD: &str = "[name withheld]";
+
+const INSTRUCTIONS: &str = "You judge answers that different AI models gave to the same question. \
+The answers are labelled A, B, C...; their authors are not named and their order is random, so judge \
+the content only. Say where the answers agree, where they differ (and which is right where they \
+conflict), and which answer is best and why. Reply with one JSON object and nothing else: \
+{\"agreement\": a number from 0 (they contradict each other) to 1 (they say the same), \
+\"ranking\": every label, best first, e.g. [\"B\", \"A\"], \"text\": your assessment in a few short paragraphs}";
+
+/// The judge's verdict, with its labels mapped back to model ids.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Judgement {
+    /// The judge model.
+    pub model: String,
+    /// Where the answers agree and differ, and which is best (it names them by label).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Model ids, best first; empty when the judge gave no usable ranking.
+    pub ranking: Vec<String>,
+    /// 0 (the answers contradict each other) to 1 (they agree).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<f64>,
+    /// The model behind each label the text uses.
+    pub labels: BTreeMap<String, String>,
+    /// What the judge's call cost, USD (0 when cached).
+    pub cost_usd: f64,
+    /// Why there is no verdict (the judge's call failed); the answers stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Set when `text` was cut; read the rest with read_answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_chars: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One answer the judge reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub model: &'a str,
+    /// The provider that served it, as upstream named it (withheld from the judge too).
+    pub provider: Option<&'a str>,
+    pub text: &'a str,
+}
+
+/// `judge_model` must be a catalog id the model policy allows.
+///
+/// # Errors
+/// An unknown id (with the closest ones) or a refused model, naming `judge_model`.
+pub fn check(app: &App, snapshot: &Snapshot, id: &str) -> Result<(), ToolError> {
+    models::check(snapshot, "judge_model", id)?;
+    match app.policy.refusal(id, snapshot.find(id)) {
+        None => Ok(()),
+        Some(reason) => Err(ToolError::Refused {
+            field: "judge_model",
+            id: id.to_string(),
+            reason,
+        }),
+    }
+}
+
+/// The judge's worst case before any model is asked: the question (`question_tokens`), each of
+/// `answers` at its longest (`answer_tokens`), the instructions, and the judge's max_tokens.
+///
+/// # Errors
+/// A judge with no known price while a cap applies.
+pub fn worst(
+    app: &App,
+    snapshot: &Snapshot,
+    judge: &str,
+    question_tokens: u64,
+    answers: usize,
+    answer_tokens: u64,
+) -> Result<Option<Worst>, ToolError> {
+    let instructions = [ChatMessage::new(Role::System, INSTRUCTIONS)];
+    let labelled = u64::try_from(answers).unwrap_or(u64::MAX);
+    let prompt = crate::tokens::count_messages(&instructions)
+        .saturating_add(question_tokens)
+        .saturating_add(labelled.saturating_mul(answer_tokens + LABEL_TOKENS));
+    let mut size = PromptSize::with_tokens(&instructions, JUDGE_MAX_TOKENS, prompt);
+    consult::worst_case(app, snapshot, &[judge.to_string()], &mut size, None).map_err(as_judge)
+}
+
+/// Asks `judge` about `entries` (at least two), the answers to `question`. Never fails: a failed
+/// call is the judgement's `error`.
+pub async fn judge(
+    app: &App,
+    snapshot: &Snapshot,
+    judge: &str,
+    question: &[ChatMessage],
+    entries: &[Entry<'_>],
+    cache: CacheMode,
+) -> Judgement {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    fastrand::shuffle(&mut order);
+    let labelled: Vec<(String, &str)> = order
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| (label(i), entries[e].model))
+        .collect();
+    let blind = Blind::new(snapshot, entries);
+    let shown: Vec<(String, String)> = order
+        .iter()
+        .zip(&labelled)
+        .map(|(&e, (label, _))| (label.clone(), blind.apply(entries[e].text)))
+        .collect();
+    let messages = prompt(question, &shown);
+    let mut judgement = Judgement {
+        model: judge.to_string(),
+        text: None,
+        ranking: Vec::new(),
+        agreement: None,
+        labels: labelled
+            .iter()
+            .map(|(l, m)| (l.clone(), (*m).to_string()))
+            .collect(),
+        cost_usd: 0.0,
+        error: None,
+        answer_id: None,
+        total_chars: None,
+        warnings: Vec::new(),
+    };
+    match ask(app, snapshot, judge, messages, cache).await {
+        Ok(Answer { routed, charge }) => {
+            judgement.cost_usd = if routed.cached { 0.0 } else { charge.usd };
+            judgement.warnings = charge.warnings;
+            read_verdict(&mut judgement, &routed.completion.text, &labelled);
+        }
+        Err(error) => judgement.error = Some(app.redact(&error.to_string())),
+    }
+    judgement
+}
+
+/// `A`, `B`, … for the first 26 answers (a comparison has at most 8).
+fn label(index: usize) -> String {
+    let letter = u8::try_from(index % 26).map_or('?', |i| char::from(b'A' + i));
+    letter.to_string()
+}
+
+/// The instructions, then the question and the labelled answers.
+fn prompt(question: &[ChatMessage], answers: &[(String, String)]) -> Vec<ChatMessage> {
+    let question = match question {
+        [only] if only.role == Role::User => only.content.clone(),
+        _ => question
+            .iter()
+            .map(|m| format!("[{}] {}", m.role.as_str(), m.content))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    };
+    let mut body = format!("The question:\n<<<\n{question}\n>>>\n");
+    for (label, text) in answers {
+        body.push_str(&format!("\nAnswer {label}:\n<<<\n{text}\n>>>\n"));
+    }
+    body.push_str("\nReply with the JSON object only.");
+    vec![
+        ChatMessage::new(Role::System, INSTRUCTIONS),
+        ChatMessage::new(Role::User, body),
+    ]
+}
+
+/// The judge's call, admitted and settled by [`consult::answer`] like any other.
+async fn ask(
+    app: &App,
+    snapshot: &Snapshot,
+    judge: &str,
+    messages: Vec<ChatMessage>,
+    cache: CacheMode,
+) -> Result<Answer, ToolError> {
+    let chain = vec![judge.to_string()];
+    let worst = {
+        let mut size = PromptSize::new(&messages, JUDGE_MAX_TOKENS);
+        if let Some(reason) = size.misfit(snapshot, judge) {
+            return Err(ToolError::invalid(
+                "judge_model",
+                format!(
+                    "cannot read the answers: {reason}; pick a judge with a larger context or lower max_tokens"
+                ),
+            ));
+        }
+        consult::worst_case(app, snapshot, &chain, &mut size, None).map_err(as_judge)?
+    };
+    let call = Call {
+        completion_limits: clamp::limits(snapshot, &chain, JUDGE_MAX_TOKENS),
+        chain,
+        skipped: Vec::new(),
+        messages,
+        max_tokens: JUDGE_MAX_TOKENS,
+        temperature: None,
+        cache,
+        max_continuations: app.config.retry.max_continuations,
+    };
+    let ask = Ask {
+        tool: "compare_models",
+        requested_model: judge.to_string(),
+        snapshot,
+        call,
+        worst,
+        max_cost: None,
+        progress: &mut |_, _| {},
+    };
+    consult::answer(app, ask).await
+}
+
+/// A problem with the judge's price is `judge_model`'s, not `model`'s.
+fn as_judge(error: ToolError) -> ToolError {
+    match error {
+        ToolError::Invalid { problem, .. } => ToolError::invalid("judge_model", problem),
+        other => other,
+    }
+}
+
+/// Fills `judgement` from the judge's reply: the JSON asked for, or else the prose as it is.
+fn read_verdict(judgement: &mut Judgement, reply: &str, labelled: &[(String, &str)]) {
+    let Some(object) = json_object(reply) else {
+        judgement.text = Some(reply.trim().to_string());
+        judgement
+            .warnings
+            .push("the judge did not reply with the JSON asked for, so there is no ranking or agreement; its text is kept".into());
+        return;
+    };
+    let text = object.get("text").and_then(Value::as_str).map(str::trim);
+    judgement.text = Some(
+        text.filter(|t| !t.is_empty())
+            .unwrap_or(reply.trim())
+            .to_string(),
+    );
+    judgement.agreement = object
+        .get("agreement")
+        .and_then(Value::as_f64)
+        .filter(|a| (0.0..=1.0).contains(a));
+    if judgement.agreement.is_none() {
+        judgement
+            .warnings
+            .push("the judge gave no agreement between 0 and 1".into());
+    }
+    let ranked = object.get("ranking").and_then(Value::as_array);
+    judgement.ranking = ranking(ranked.map_or(&[][..], Vec::as_slice), labelled);
+    if judgement.ranking.len() < labelled.len() {
+        judgement.warnings.push(format!(
+            "the judge ranked {} of {} answers",
+            judgement.ranking.len(),
+            labelled.len()
+        ));
+    }
+}
+
+/// The reply's JSON object: the whole reply, or from its first `{` to its last `}` (a code fence
+/// or a sentence around it).
+fn json_object(reply: &str) -> Option<serde_json::Map<String, Value>> {
+    let start = reply.find('{')?;
+    let end = reply.rfind('}')?;
+    match serde_json::from_str(reply.get(start..=end)?) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// Labels (`"B"`, `"Answer B"`, `"b"`) mapped to model ids, each once, unknown ones left out.
+fn ranking(ranked: &[Value], labelled: &[(String, &str)]) -> Vec<String> {
+    let mut models: Vec<String> = Vec::new();
+    for item in ranked.iter().filter_map(Value::as_str) {
+        let item = item.trim();
+        let bare = item
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("answer "))
+            .map_or(item, |_| &item[7..]);
+        let found = labelled
+            .iter()
+            .find(|(label, _)| label.eq_ignore_ascii_case(bare.trim()));
+        if let Some((_, model)) = found
+            && !models.iter().any(|m| m == model)
+        {
+            models.push((*model).to_string());
+        }
+    }
+    models
+}
+
+/// Withholds every compared model's id, name and provider from the answers the judge reads
+/// (whole words, any case), so no answer names its author.
+struct Blind(Option<regex::Regex>);
+
+impl Blind {
+    fn new(snapshot: &Snapshot, entries: &[Entry<'_>]) -> Self {
+        let mut names: Vec<String> = entries.iter().flat_map(|e| names(snapshot, e)).collect();
+        names.retain(|n| n.chars().count() >= 3);
+        names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        names.dedup();
+        if names.is_empty() {
+            return Self(None);
+        }
+        let alternatives: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+        let pattern = format!(r"\b(?:{})\b", alternatives.join("|"));
+        let regex = regex::RegexBuilder::new(&pattern)
+            .case_insensitive(true)
+            .build();
+        Self(regex.ok())
+    }
+
+    fn apply(&self, text: &str) -> String {
+        match &self.0 {
+            Some(regex) => regex.replace_all(text, WITHHELD).into_owned(),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// What names one answer's author: the id (with and without its `:variant`), its provider and
+/// model parts, the catalog name and its parts (`OpenAI: GPT-5 Mini`), and the serving provider.
+fn names(snapshot: &Snapshot, entry: &Entry<'_>) -> Vec<String> {
+    let id = entry.model;
+    let base = id.split(':').next().unwrap_or(id);
+    let mut names = vec![id.to_string(), base.to_string()];
+    if let Some((provider, model)) = base.split_once('/') {
+        names.extend([provider.to_string(), model.to_string()]);
+    }
+    if let Some(info) = snapshot.find(id) {
+        names.push(info.name.clone());
+        if let Some((provider, model)) = info.name.split_once(": ") {
+            names.extend([provider.to_string(), model.to_string()]);
+        }
+        names.extend(info.canonical_slug.clone());
+    }
+    names.extend(entry.provider.map(str::to_string));
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled() -> Vec<(String, &'static str)> {
+        vec![
+            ("A".into(), "x-ai/grok-4"),
+            ("B".into(), "openai/gpt-5-mini"),
+        ]
+    }
+
+    fn verdict(reply: &str) -> Judgement {
+        let mut judgement = Judgement {
+            model: "judge".into(),
+            text: None,
+            ranking: Vec::new(),
+            agreement: None,
+            labels: BTreeMap::new(),
+            cost_usd: 0.0,
+            error: None,
+            answer_id: None,
+            total_chars: None,
+            warnings: Vec::new(),
+        };
+        read_verdict(&mut judgement, reply, &labelled());
+        judgement
+    }
+
+    #[test]
+    fn a_json_verdict_in_a_fence_maps_labels_back_to_models() {
+        let j = verdict(
+            "Here:\n```json\n{\"agreement\": 0.25, \"ranking\": [\"Answer B\", \"a\", \"B\", \"Z\"], \"text\": \"B is right\"}\n```",
+        );
+        assert_eq!(j.ranking, ["openai/gpt-5-mini", "x-ai/grok-4"]);
+        assert_eq!(j.agreement, Some(0.25));
+        assert_eq!(j.text.as_deref(), Some("B is right"));
+        assert!(j.warnings.is_empty(), "{:?}", j.warnings);
+    }
+
+    #[test]
+    fn a_prose_verdict_keeps_its_text_with_no_ranking() {
+        let j = verdict("Both answers agree; B is clearer.");
+        assert!(j.ranking.is_empty() && j.agreement.is_none());
+        assert_eq!(j.text.as_deref(), Some("Both answers agree; B is clearer."));
+        assert_eq!(j.warnings.len(), 1);
+        let out_of_range = verdict("{\"agreement\": 7, \"ranking\": [\"A\"], \"text\": \"t\"}");
+        assert_eq!(out_of_range.agreement, None);
+        assert_eq!(out_of_range.ranking, ["x-ai/grok-4"]);
+    }
+
+    #[test]
+    fn labels_run_from_a() {
+        assert_eq!((0..8).map(label).collect::<String>(), "ABCDEFGH");
+    }
+}
