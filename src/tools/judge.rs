@@ -15,8 +15,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The judge's answer length cap, in tokens.
-pub const JUDGE_MAX_TOKENS: u32 = 1024;
 /// Tokens each labelled answer adds around its text (label and fences), an upper bound.
 const LABEL_TOKENS: u64 = 16;
 /// What stands in for a model's or provider's name in the answers the judge reads.
@@ -83,6 +81,11 @@ pub fn check(app: &App, snapshot: &Snapshot, id: &str) -> Result<(), ToolError> 
     }
 }
 
+/// The judge's answer length cap, in tokens: its default (1024, or 4096 for a model that reasons).
+fn judge_tokens(snapshot: &Snapshot, judge: &str) -> u32 {
+    clamp::resolve(snapshot, &[judge.to_string()], None)
+}
+
 /// The judge's worst case before any model is asked: the question (`question_tokens`), each of
 /// `answers` at its longest (`answer_tokens`), the instructions, and the judge's max_tokens.
 ///
@@ -101,7 +104,8 @@ pub fn worst(
     let prompt = crate::tokens::count_messages(&instructions)
         .saturating_add(question_tokens)
         .saturating_add(labelled.saturating_mul(answer_tokens + LABEL_TOKENS));
-    let mut size = PromptSize::with_tokens(&instructions, JUDGE_MAX_TOKENS, prompt);
+    let max_tokens = judge_tokens(snapshot, judge);
+    let mut size = PromptSize::with_tokens(&instructions, max_tokens, prompt);
     consult::worst_case(app, snapshot, &[judge.to_string()], &mut size, None).map_err(as_judge)
 }
 
@@ -191,8 +195,9 @@ async fn ask(
     cache: CacheMode,
 ) -> Result<Answer, ToolError> {
     let chain = vec![judge.to_string()];
+    let max_tokens = judge_tokens(snapshot, judge);
     let worst = {
-        let mut size = PromptSize::new(&messages, JUDGE_MAX_TOKENS);
+        let mut size = PromptSize::new(&messages, max_tokens);
         if let Some(reason) = size.misfit(snapshot, judge) {
             return Err(ToolError::invalid(
                 "judge_model",
@@ -204,11 +209,12 @@ async fn ask(
         consult::worst_case(app, snapshot, &chain, &mut size, None).map_err(as_judge)?
     };
     let call = Call {
-        completion_limits: clamp::limits(snapshot, &chain, JUDGE_MAX_TOKENS),
+        completion_limits: clamp::limits(snapshot, &chain, max_tokens, None),
+        ceilings: clamp::ceilings(snapshot, &chain),
         chain,
         skipped: Vec::new(),
         messages,
-        max_tokens: JUDGE_MAX_TOKENS,
+        max_tokens,
         temperature: None,
         cache,
         max_continuations: app.config.retry.max_continuations,
