@@ -197,7 +197,7 @@ impl Switchboard {
         )
     }
 
-    /// Read more of a text that ask_model or compare_models cut (it gave answer_id and total_chars), from offset; ranges are in characters. Free.
+    /// Read the rest of a text ask_model or compare_models cut (answer_id), from offset, in characters. Free.
     #[tool(
         title = "Read a long answer",
         annotations(read_only_hint = true, open_world_hint = false)

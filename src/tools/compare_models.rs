@@ -39,7 +39,7 @@ pub struct CompareModelsArgs {
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
-    /// A model that then compares the answers (unnamed, shuffled) and ranks them. Spends credits.
+    /// A model that then compares the answers (anonymised) and ranks them. Spends credits.
     pub judge_model: Option<String>,
 }
 
@@ -108,7 +108,7 @@ pub async fn run(
         })
         .collect();
     if let Some(judge) = &args.judge_model {
-        fits_with_judge(app, &snapshot, judge, &plans, &mut size).await?;
+        judge::fits_budget(app, &snapshot, judge, &plans, &mut size).await?;
     }
     let finished = AtomicUsize::new(0);
     let total = args.models.len();
@@ -142,59 +142,23 @@ pub async fn run(
     };
     let results = asked.into_iter().map(|(result, _)| result).collect();
     let (results, judgement) = paged(app, results, judgement).await;
-    let judge_cost = judgement.as_ref().map_or(0.0, |j| j.cost_usd);
-    let total_cost_usd = pricing::usd(
-        results
-            .iter()
-            .filter_map(|r| r.usage.as_ref())
-            .map(|u| u.cost_usd)
-            .sum::<f64>()
-            + judge_cost,
-    );
     Ok(CompareModelsOutput {
+        total_cost_usd: total_cost(&results, judgement.as_ref()),
         results,
-        total_cost_usd,
         wall_ms: millis(started.elapsed()),
         judgement,
         warnings,
     })
 }
 
-/// With a judge, the whole comparison's worst case (every model with its continuations, then the
-/// judge reading every answer at its longest) must fit in the budget left, before anything is sent.
-async fn fits_with_judge(
-    app: &App,
-    snapshot: &Snapshot,
-    judge: &str,
-    plans: &[Result<Option<Worst>, String>],
-    size: &mut PromptSize<'_>,
-) -> Result<(), ToolError> {
-    let Some(left) = consult::account::budget_left(app).await else {
-        return Ok(());
-    };
-    let continuations = app.config.retry.max_continuations;
-    let models_usd: f64 = plans
+/// What every model and the judge cost, USD.
+fn total_cost(results: &[ModelResult], judgement: Option<&Judgement>) -> f64 {
+    let models: f64 = results
         .iter()
-        .filter_map(|p| p.as_ref().ok()?.as_ref())
-        .map(|w| w.with_continuations(continuations))
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.cost_usd)
         .sum();
-    let asked = plans.iter().filter(|p| p.is_ok()).count();
-    let answer_tokens = u64::from(size.max_tokens()) * (u64::from(continuations) + 1);
-    let question = size.tokens();
-    let Some(worst) = judge::worst(app, snapshot, judge, question, asked, answer_tokens)? else {
-        return Ok(());
-    };
-    let judge_usd = worst.with_continuations(continuations);
-    let total = models_usd + judge_usd;
-    if total <= left {
-        return Ok(());
-    }
-    Err(ToolError::Budget(format!(
-        "the comparison's worst case ${} ({asked} models ${} + judge {judge} ${}, reading every answer at max_tokens) does not fit in the ${left} left of SWITCHBOARD_BUDGET_USD; nothing was sent; lower max_tokens, compare fewer models, or pick a cheaper judge_model or none",
-        pricing::usd(total),
-        pricing::usd(models_usd),
-        pricing::usd(judge_usd),
-    )))
+    pricing::usd(models + judgement.map_or(0.0, |j| j.cost_usd))
 }
 
 /// The judge's verdict on the answers, or `None` (with a warning) when fewer than two answered.

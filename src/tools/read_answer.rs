@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadAnswerArgs {
-    /// The answer_id of a result whose text was cut.
+    /// From a result whose text was cut.
     pub answer_id: String,
-    /// Characters to skip: the previous result's next_offset. Default 0.
+    /// Characters to skip (the previous next_offset). Default 0.
     pub offset: Option<i64>,
-    /// Characters to return. Default and maximum SWITCHBOARD_MAX_RESULT_CHARS.
+    /// Default and maximum SWITCHBOARD_MAX_RESULT_CHARS.
     pub max_chars: Option<i64>,
 }
 

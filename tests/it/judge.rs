@@ -172,7 +172,7 @@ async fn a_failing_or_garbled_judge_leaves_the_answers_intact() {
     fake.answer(prose, "All three agree on scattering.", 0.0005)
         .await;
 
-    for judge in [JUDGE, garbled] {
+    for (judge, why) in [(JUDGE, "HTTP 502"), (garbled, "unreadable response")] {
         let out = server.call_ok("compare_models", compare(judge)).await;
         let results = out["results"].as_array().unwrap();
         assert!(results.iter().all(|r| r["ok"] == true), "{out}");
@@ -181,7 +181,8 @@ async fn a_failing_or_garbled_judge_leaves_the_answers_intact() {
         }
         let judgement = &out["judgement"];
         assert_eq!(judgement["model"], judge);
-        assert!(judgement["error"].is_string(), "{judgement}");
+        let error = judgement["error"].as_str().unwrap();
+        assert!(error.contains(why) && error.contains(judge), "{error}");
         assert!(judgement.get("text").is_none() && judgement["ranking"] == json!([]));
         assert!(
             (out["total_cost_usd"].as_f64().unwrap() - 0.003).abs() < 1e-12,
@@ -264,5 +265,30 @@ async fn the_judges_worst_case_is_checked_before_any_model_is_asked() {
         unknown.contains("`judge_model`") && unknown.contains(JUDGE),
         "{unknown}"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_judge_that_outlasts_the_call_deadline_leaves_the_answers_intact() {
+    let fake = FakeOpenRouter::start().await;
+    for (model, text) in answers() {
+        fake.answer(model, text, 0.001).await;
+    }
+    let slow = ResponseTemplate::new(200)
+        .set_body_raw(sse_answer(JUDGE, "{}", 0.001), "text/event-stream")
+        .set_delay(std::time::Duration::from_secs(30));
+    Mock::given(method("POST"))
+        .and(path(CHAT))
+        .and(body_partial_json(json!({"model": JUDGE})))
+        .respond_with(slow)
+        .mount(&fake.server)
+        .await;
+    let server = McpServer::start_with(&fake, &[("SWITCHBOARD_TIMEOUT", "2s")]).await;
+    let out = server.call_ok("compare_models", compare(JUDGE)).await;
+    for (result, (_, text)) in out["results"].as_array().unwrap().iter().zip(answers()) {
+        assert_eq!(result["text"], text, "{out}");
+    }
+    let error = out["judgement"]["error"].as_str().unwrap();
+    assert!(error.contains("SWITCHBOARD_TIMEOUT"), "{error}");
     server.stop().await;
 }

@@ -9,16 +9,19 @@ use crate::App;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::{ChatMessage, Role};
+use crate::pricing;
 use crate::router::{CacheMode, Call, clamp};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
+
+mod blind;
+mod verdict;
+
+use blind::Blind;
 
 /// Tokens each labelled answer adds around its text (label and fences), an upper bound.
 const LABEL_TOKENS: u64 = 16;
-/// What stands in for a model's or provider's name in the answers the judge reads.
-const WITHHELD: &str = "[name withheld]";
 
 const INSTRUCTIONS: &str = "You judge answers that different AI models gave to the same question. \
 The answers are labelled A, B, C...; their authors are not named and their order is random, so judge \
@@ -109,6 +112,47 @@ pub fn worst(
     consult::worst_case(app, snapshot, &[judge.to_string()], &mut size, None).map_err(as_judge)
 }
 
+/// With a judge, the whole comparison's worst case (every model of `plans` with its
+/// continuations, then the judge reading every answer at its longest) must fit in the budget
+/// left, before anything is sent.
+///
+/// # Errors
+/// A refusal that states the figures.
+pub async fn fits_budget(
+    app: &App,
+    snapshot: &Snapshot,
+    judge: &str,
+    plans: &[Result<Option<Worst>, String>],
+    size: &mut PromptSize<'_>,
+) -> Result<(), ToolError> {
+    let Some(left) = consult::account::budget_left(app).await else {
+        return Ok(());
+    };
+    let continuations = app.config.retry.max_continuations;
+    let models_usd: f64 = plans
+        .iter()
+        .filter_map(|p| p.as_ref().ok()?.as_ref())
+        .map(|w| w.with_continuations(continuations))
+        .sum();
+    let asked = plans.iter().filter(|p| p.is_ok()).count();
+    let answer_tokens = u64::from(size.max_tokens()) * (u64::from(continuations) + 1);
+    let question = size.tokens();
+    let Some(worst) = worst(app, snapshot, judge, question, asked, answer_tokens)? else {
+        return Ok(());
+    };
+    let judge_usd = worst.with_continuations(continuations);
+    let total = models_usd + judge_usd;
+    if total <= left {
+        return Ok(());
+    }
+    Err(ToolError::Budget(format!(
+        "the comparison's worst case ${} ({asked} models ${} + judge {judge} ${}, reading every answer at max_tokens) does not fit in the ${left} left of SWITCHBOARD_BUDGET_USD; nothing was sent; lower max_tokens, compare fewer models, or pick a cheaper judge_model or none",
+        pricing::usd(total),
+        pricing::usd(models_usd),
+        pricing::usd(judge_usd),
+    )))
+}
+
 /// Asks `judge` about `entries` (at least two), the answers to `question`. Never fails: a failed
 /// call is the judgement's `error`.
 pub async fn judge(
@@ -152,7 +196,7 @@ pub async fn judge(
         Ok(Answer { routed, charge }) => {
             judgement.cost_usd = if routed.cached { 0.0 } else { charge.usd };
             judgement.warnings = charge.warnings;
-            read_verdict(&mut judgement, &routed.completion.text, &labelled);
+            verdict::read(&mut judgement, &routed.completion.text, &labelled);
         }
         Err(error) => judgement.error = Some(app.redact(&error.to_string())),
     }
@@ -239,174 +283,10 @@ fn as_judge(error: ToolError) -> ToolError {
     }
 }
 
-/// Fills `judgement` from the judge's reply: the JSON asked for, or else the prose as it is.
-fn read_verdict(judgement: &mut Judgement, reply: &str, labelled: &[(String, &str)]) {
-    let Some(object) = json_object(reply) else {
-        judgement.text = Some(reply.trim().to_string());
-        judgement
-            .warnings
-            .push("the judge did not reply with the JSON asked for, so there is no ranking or agreement; its text is kept".into());
-        return;
-    };
-    let text = object.get("text").and_then(Value::as_str).map(str::trim);
-    judgement.text = Some(
-        text.filter(|t| !t.is_empty())
-            .unwrap_or(reply.trim())
-            .to_string(),
-    );
-    judgement.agreement = object
-        .get("agreement")
-        .and_then(Value::as_f64)
-        .filter(|a| (0.0..=1.0).contains(a));
-    if judgement.agreement.is_none() {
-        judgement
-            .warnings
-            .push("the judge gave no agreement between 0 and 1".into());
-    }
-    let ranked = object.get("ranking").and_then(Value::as_array);
-    judgement.ranking = ranking(ranked.map_or(&[][..], Vec::as_slice), labelled);
-    if judgement.ranking.len() < labelled.len() {
-        judgement.warnings.push(format!(
-            "the judge ranked {} of {} answers",
-            judgement.ranking.len(),
-            labelled.len()
-        ));
-    }
-}
-
-/// The reply's JSON object: the whole reply, or from its first `{` to its last `}` (a code fence
-/// or a sentence around it).
-fn json_object(reply: &str) -> Option<serde_json::Map<String, Value>> {
-    let start = reply.find('{')?;
-    let end = reply.rfind('}')?;
-    match serde_json::from_str(reply.get(start..=end)?) {
-        Ok(Value::Object(object)) => Some(object),
-        _ => None,
-    }
-}
-
-/// Labels (`"B"`, `"Answer B"`, `"b"`) mapped to model ids, each once, unknown ones left out.
-fn ranking(ranked: &[Value], labelled: &[(String, &str)]) -> Vec<String> {
-    let mut models: Vec<String> = Vec::new();
-    for item in ranked.iter().filter_map(Value::as_str) {
-        let item = item.trim();
-        let bare = item
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("answer "))
-            .map_or(item, |_| &item[7..]);
-        let found = labelled
-            .iter()
-            .find(|(label, _)| label.eq_ignore_ascii_case(bare.trim()));
-        if let Some((_, model)) = found
-            && !models.iter().any(|m| m == model)
-        {
-            models.push((*model).to_string());
-        }
-    }
-    models
-}
-
-/// Withholds every compared model's id, name and provider from the answers the judge reads
-/// (whole words, any case), so no answer names its author.
-struct Blind(Option<regex::Regex>);
-
-impl Blind {
-    fn new(snapshot: &Snapshot, entries: &[Entry<'_>]) -> Self {
-        let mut names: Vec<String> = entries.iter().flat_map(|e| names(snapshot, e)).collect();
-        names.retain(|n| n.chars().count() >= 3);
-        names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        names.dedup();
-        if names.is_empty() {
-            return Self(None);
-        }
-        let alternatives: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
-        let pattern = format!(r"\b(?:{})\b", alternatives.join("|"));
-        let regex = regex::RegexBuilder::new(&pattern)
-            .case_insensitive(true)
-            .build();
-        Self(regex.ok())
-    }
-
-    fn apply(&self, text: &str) -> String {
-        match &self.0 {
-            Some(regex) => regex.replace_all(text, WITHHELD).into_owned(),
-            None => text.to_string(),
-        }
-    }
-}
-
-/// What names one answer's author: the id (with and without its `:variant`), its provider and
-/// model parts, the catalog name and its parts (`OpenAI: GPT-5 Mini`), and the serving provider.
-fn names(snapshot: &Snapshot, entry: &Entry<'_>) -> Vec<String> {
-    let id = entry.model;
-    let base = id.split(':').next().unwrap_or(id);
-    let mut names = vec![id.to_string(), base.to_string()];
-    if let Some((provider, model)) = base.split_once('/') {
-        names.extend([provider.to_string(), model.to_string()]);
-    }
-    if let Some(info) = snapshot.find(id) {
-        names.push(info.name.clone());
-        if let Some((provider, model)) = info.name.split_once(": ") {
-            names.extend([provider.to_string(), model.to_string()]);
-        }
-        names.extend(info.canonical_slug.clone());
-    }
-    names.extend(entry.provider.map(str::to_string));
-    names
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn labelled() -> Vec<(String, &'static str)> {
-        vec![
-            ("A".into(), "x-ai/grok-4"),
-            ("B".into(), "openai/gpt-5-mini"),
-        ]
-    }
-
-    fn verdict(reply: &str) -> Judgement {
-        let mut judgement = Judgement {
-            model: "judge".into(),
-            text: None,
-            ranking: Vec::new(),
-            agreement: None,
-            labels: BTreeMap::new(),
-            cost_usd: 0.0,
-            error: None,
-            answer_id: None,
-            total_chars: None,
-            warnings: Vec::new(),
-        };
-        read_verdict(&mut judgement, reply, &labelled());
-        judgement
-    }
-
-    #[test]
-    fn a_json_verdict_in_a_fence_maps_labels_back_to_models() {
-        let j = verdict(
-            "Here:\n```json\n{\"agreement\": 0.25, \"ranking\": [\"Answer B\", \"a\", \"B\", \"Z\"], \"text\": \"B is right\"}\n```",
-        );
-        assert_eq!(j.ranking, ["openai/gpt-5-mini", "x-ai/grok-4"]);
-        assert_eq!(j.agreement, Some(0.25));
-        assert_eq!(j.text.as_deref(), Some("B is right"));
-        assert!(j.warnings.is_empty(), "{:?}", j.warnings);
-    }
-
-    #[test]
-    fn a_prose_verdict_keeps_its_text_with_no_ranking() {
-        let j = verdict("Both answers agree; B is clearer.");
-        assert!(j.ranking.is_empty() && j.agreement.is_none());
-        assert_eq!(j.text.as_deref(), Some("Both answers agree; B is clearer."));
-        assert_eq!(j.warnings.len(), 1);
-        let out_of_range = verdict("{\"agreement\": 7, \"ranking\": [\"A\"], \"text\": \"t\"}");
-        assert_eq!(out_of_range.agreement, None);
-        assert_eq!(out_of_range.ranking, ["x-ai/grok-4"]);
-    }
-
     #[test]
     fn labels_run_from_a() {
-        assert_eq!((0..8).map(label).collect::<String>(), "ABCDEFGH");
+        assert_eq!((0..8).map(super::label).collect::<String>(), "ABCDEFGH");
     }
 }
