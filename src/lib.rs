@@ -13,6 +13,7 @@
 //! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
 //! - [`consult`]: the one owner of a paid call (cache, budget, routing, settlement, events);
 //!   [`audit`]: the JSON line per tool call made from those events.
+//! - [`conversation`]: the transcripts behind `conversation_id`, kept in the data store.
 //! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
 //!   [`server::TOOLS`] is the one list of tools).
 //! - [`mask`] and [`attach`]: masking secrets and PII, and reading attachments inside the allowed
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consult;
+pub mod conversation;
 pub mod mask;
 pub mod metrics;
 pub mod openrouter;

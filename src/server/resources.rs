@@ -19,6 +19,8 @@ const MODEL_PREFIX: &str = "openrouter://models/";
 pub const MODEL_TEMPLATE: &str = "openrouter://models/{id}";
 pub const USAGE: &str = "switchboard://usage";
 pub const HEALTH: &str = "switchboard://health";
+const CONVERSATION_PREFIX: &str = "switchboard://conversations/";
+pub const CONVERSATION_TEMPLATE: &str = "switchboard://conversations/{id}";
 const JSON: &str = "application/json";
 /// Longest model id accepted, as in the tools.
 const MAX_ID_CHARS: usize = 256;
@@ -60,6 +62,10 @@ pub fn templates() -> Vec<ResourceTemplate> {
             .with_title("One OpenRouter model")
             .with_description("A model's whole catalog record: prices and fees, context and completion limits, modalities, capabilities. `id` is a catalog id such as openai/gpt-5-mini; its `/` may be sent as is or as %2F.")
             .with_mime_type(JSON),
+        ResourceTemplate::new(CONVERSATION_TEMPLATE, "conversation")
+            .with_title("A conversation's transcript")
+            .with_description("The messages of a conversation_id as sent upstream, each answer as an assistant turn, and the model that gave each answer.")
+            .with_mime_type(JSON),
     ]
 }
 
@@ -69,6 +75,7 @@ pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData>
         MODELS => catalog(app).await,
         USAGE => (usage::body(app).await, Duration::ZERO, CacheScope::Private),
         HEALTH => (health::body(app).await, Duration::ZERO, CacheScope::Private),
+        _ if uri.starts_with(CONVERSATION_PREFIX) => conversation(app, uri).await?,
         _ => match uri.strip_prefix(MODEL_PREFIX) {
             Some(id) => model(app, id).await?,
             None => return Err(unknown(uri)),
@@ -91,6 +98,18 @@ fn unknown(uri: &str) -> ErrorData {
         ),
         None,
     )
+}
+
+/// `switchboard://conversations/{id}`: the transcript, never cached by the client.
+async fn conversation(app: &App, uri: &str) -> Result<(String, Duration, CacheScope), ErrorData> {
+    let id = uri.strip_prefix(CONVERSATION_PREFIX).unwrap_or_default();
+    match crate::conversation::body(app, id).await {
+        Ok(body) => Ok((body, Duration::ZERO, CacheScope::Private)),
+        Err(error) => Err(ErrorData::resource_not_found(
+            format!("{}: {error}", shown(uri)),
+            None,
+        )),
+    }
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,7 @@
 //! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
 
+use super::capabilities::{self, Fitted};
+use super::consult_args::{self, Consultation, ReasoningMap};
 use super::models::PromptSize;
 use super::{ToolError, UsageOutput, input, models};
 use crate::App;
@@ -7,10 +9,11 @@ use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
 use crate::pricing;
-use crate::router::{Call, clamp, millis};
+use crate::router::{Call, clamp, millis, shape};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -35,6 +38,12 @@ pub struct CompareModelsArgs {
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
+    /// As in ask_model.
+    pub reasoning: Option<ReasoningMap>,
+    /// JSON Schema each answer must match.
+    pub response_format: Option<Map<String, Value>>,
+    /// As in ask_model.
+    pub provider: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -51,6 +60,8 @@ pub struct ModelResult {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +86,13 @@ pub async fn run(
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
+    let consultation = consult_args::consultation(
+        app.config.provider.as_ref(),
+        args.reasoning,
+        args.response_format,
+        args.provider,
+        max_tokens,
+    )?;
     let (snapshot, unknown) = check_models(app, &args.models).await?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let plans: Vec<_> = args
@@ -83,7 +101,7 @@ pub async fn run(
         .zip(unknown)
         .map(|(m, unknown)| match unknown {
             Some(error) => Err(error),
-            None => plan(app, &snapshot, m, &mut size),
+            None => plan(app, &snapshot, m, &mut size, &consultation),
         })
         .collect();
     let finished = AtomicUsize::new(0);
@@ -91,7 +109,7 @@ pub async fn run(
     let runs = args.models.iter().zip(plans).map(|(model, plan)| async {
         let result = match plan {
             Err(reason) => ModelResult::failed(model, reason, 0),
-            Ok(worst) => {
+            Ok((worst, fitted)) => {
                 let call = Call {
                     chain: vec![model.to_string()],
                     skipped: Vec::new(),
@@ -101,6 +119,10 @@ pub async fn run(
                     temperature,
                     cache,
                     max_continuations: app.config.retry.max_continuations,
+                    reasoning: fitted.reasoning,
+                    structured: consultation.structured.clone(),
+                    provider: consultation.provider.clone(),
+                    notes: fitted.notes,
                 };
                 ask_one(app, &snapshot, call, worst).await
             }
@@ -123,20 +145,30 @@ pub async fn run(
     })
 }
 
-/// Why `model` is not asked at all, or its worst case when a cost cap applies.
+/// Why `model` is not asked at all, or its worst case when a cost cap applies and what the
+/// consultation arguments send it.
 fn plan(
     app: &App,
     snapshot: &Snapshot,
     model: &str,
     size: &mut PromptSize<'_>,
-) -> Result<Option<Worst>, String> {
+    consultation: &Consultation,
+) -> Result<(Option<Worst>, Fitted), String> {
     if let Some(reason) = app.policy.refusal(model, snapshot.find(model)) {
         return Err(format!("refused: {reason}"));
+    }
+    if let Some((_, reason)) = capabilities::refusal(snapshot.find(model), consultation) {
+        return Err(format!("skipped: {reason}"));
     }
     if let Some(reason) = size.misfit(snapshot, model) {
         return Err(format!("skipped: {reason}"));
     }
-    consult::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
+    let chain = vec![model.to_string()];
+    let fitted = capabilities::fit(snapshot, chain, &mut Vec::new(), consultation)
+        .map_err(|e| e.to_string())?;
+    let worst = consult::worst_case(app, snapshot, &[model.to_string()], size, None)
+        .map_err(|e| e.to_string())?;
+    Ok((worst, fitted))
 }
 
 /// The catalog, and for each id the error that keeps it from being asked (an unknown id), as long
@@ -178,6 +210,7 @@ async fn check_models(
 async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst>) -> ModelResult {
     let started = Instant::now();
     let model = call.chain[0].clone();
+    let structured = call.structured.is_some();
     let ask = Ask {
         tool: "compare_models",
         requested_model: model.clone(),
@@ -198,6 +231,9 @@ async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst
                 &charge,
                 routed.cached,
             )),
+            json: structured
+                .then(|| shape::parse(&routed.completion.text).ok())
+                .flatten(),
             text: Some(routed.completion.text),
             error: None,
             latency_ms,
@@ -218,6 +254,7 @@ impl ModelResult {
             model: model.to_string(),
             ok: false,
             text: None,
+            json: None,
             error: Some(error),
             usage: None,
             latency_ms,
