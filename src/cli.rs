@@ -117,7 +117,13 @@ pub struct Settings {
     #[arg(long, env = "SWITCHBOARD_MASK", global = true)]
     pub mask: Option<String>,
     /// Default OpenRouter provider preferences, a JSON object like the `provider` argument [default: none]
-    #[arg(long, env = "SWITCHBOARD_PROVIDER", global = true)]
+    // Not `--provider`: `models --provider` filters by id prefix.
+    #[arg(
+        id = "provider_preferences",
+        long = "provider-preferences",
+        env = "SWITCHBOARD_PROVIDER",
+        global = true
+    )]
     pub provider: Option<String>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]

@@ -77,8 +77,13 @@ async fn every_resource_and_template_is_listed_and_reads_as_compact_json() {
         .await
         .unwrap()
         .resource_templates;
-    assert_eq!(templates.len(), 1);
+    assert_eq!(templates.len(), 2);
     assert_eq!(templates[0].uri_template, "openrouter://models/{id}");
+    assert_eq!(
+        templates[1].uri_template,
+        "switchboard://conversations/{id}"
+    );
+    assert!(templates[1].title.is_some());
     assert!(templates[0].title.is_some());
     assert_eq!(templates[0].mime_type.as_deref(), Some("application/json"));
 
