@@ -26,7 +26,7 @@ pub struct AskModelArgs {
     pub model: Option<String>,
     /// Tried in order if `model` fails. Default: the server's chain; [] for none.
     pub fallback_models: Option<Vec<String>>,
-    /// Answer length cap in tokens. Default 1024.
+    /// Answer length cap in tokens. Default 1024; 4096 for models that reason.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
@@ -134,9 +134,13 @@ fn prepare(
 ) -> Result<(Call, Option<Worst>, String), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
     let messages = conversation::continued(earlier, messages);
-    let max_tokens = input::max_tokens(args.max_tokens)?;
+    let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
+    let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
+    let requested_model = chain[0].clone();
+    let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
+    let max_tokens = clamp::resolve(snapshot, &chain, asked_tokens);
     let consultation = consult_args::consultation(
         app.config.provider.as_ref(),
         args.reasoning,
@@ -144,21 +148,20 @@ fn prepare(
         args.provider,
         max_tokens,
     )?;
-    let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
-    let requested_model = chain[0].clone();
-    let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
     let fitted = capabilities::fit(snapshot, chain, &mut skipped, &consultation)?;
     let chain = fitted.chain;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
-    let completion_limits = clamp::limits(snapshot, &chain, max_tokens);
+    let completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    let ceilings = clamp::ceilings(snapshot, &chain);
     let call = Call {
         chain,
         skipped,
         messages,
         max_tokens,
         completion_limits,
+        ceilings,
         temperature,
         cache,
         max_continuations: app.config.retry.max_continuations,

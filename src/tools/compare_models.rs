@@ -32,7 +32,7 @@ pub struct CompareModelsArgs {
     pub system: Option<String>,
     /// 2 to 8 model ids (no fallback).
     pub models: Vec<String>,
-    /// Answer length cap in tokens, per model. Default 1024.
+    /// Answer length cap in tokens, per model. Default 1024; 4096 for models that reason.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
@@ -83,9 +83,11 @@ pub async fn run(
 ) -> Result<CompareModelsOutput, ToolError> {
     let started = Instant::now();
     let messages = input::messages(args.prompt, args.messages, args.system)?;
-    let max_tokens = input::max_tokens(args.max_tokens)?;
+    let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
+    let (snapshot, unknown) = check_models(app, &args.models).await?;
+    let max_tokens = clamp::resolve(&snapshot, &args.models, asked_tokens);
     let consultation = consult_args::consultation(
         app.config.provider.as_ref(),
         args.reasoning,
@@ -93,7 +95,6 @@ pub async fn run(
         args.provider,
         max_tokens,
     )?;
-    let (snapshot, unknown) = check_models(app, &args.models).await?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let plans: Vec<_> = args
         .models
@@ -110,12 +111,14 @@ pub async fn run(
         let result = match plan {
             Err(reason) => ModelResult::failed(model, reason, 0),
             Ok((worst, fitted)) => {
+                let chain = vec![model.to_string()];
                 let call = Call {
-                    chain: vec![model.to_string()],
+                    chain: chain.clone(),
                     skipped: Vec::new(),
                     messages: messages.clone(),
                     max_tokens,
-                    completion_limits: clamp::limits(&snapshot, &[model.to_string()], max_tokens),
+                    completion_limits: clamp::limits(&snapshot, &chain, max_tokens, asked_tokens),
+                    ceilings: clamp::ceilings(&snapshot, &chain),
                     temperature,
                     cache,
                     max_continuations: app.config.retry.max_continuations,
