@@ -159,7 +159,8 @@ impl ModelRouter {
                 (true, false) => Outcome::FellBack,
                 (true, true) => Outcome::Failed,
             };
-            refuse_last_answer(attempts, &request.model, verdict, problem);
+            let usage = finished.completion.usage.clone();
+            refuse_answer(attempts, &request.model, verdict, &problem, usage);
             if retry {
                 return ModelResult::Next;
             }
@@ -169,15 +170,26 @@ impl ModelRouter {
     }
 }
 
-/// Turns the attempt that delivered `model`'s answer into a failure with `problem`.
-fn refuse_last_answer(attempts: &mut [Attempt], model: &str, verdict: Outcome, problem: String) {
+/// Turns the attempts that delivered `model`'s answer (the request and its continuations) into
+/// failures with `problem`. The answer was billed: the last of them carries its usage, so the
+/// ledger and the budget count it.
+fn refuse_answer(
+    attempts: &mut [Attempt],
+    model: &str,
+    verdict: Outcome,
+    problem: &str,
+    usage: crate::openrouter::types::Usage,
+) {
     let answered = attempts
         .iter_mut()
         .rev()
-        .find(|a| a.model == model && a.outcome == Outcome::Ok);
-    if let Some(attempt) = answered {
+        .take_while(|a| a.model == model && a.outcome == Outcome::Ok);
+    for (i, attempt) in answered.enumerate() {
         attempt.outcome = verdict;
-        attempt.error = Some(problem);
+        attempt.error = Some(problem.to_string());
+        if i == 0 {
+            attempt.paid = Some(usage.clone());
+        }
     }
 }
 

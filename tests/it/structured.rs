@@ -133,6 +133,12 @@ async fn an_invalid_answer_is_never_a_success_nor_cached() {
             "asked again: nothing was cached"
         );
     }
+    let status = server.call_ok("account_status", json!({})).await;
+    let spent = status["budget"]["spent_usd"].as_f64().unwrap();
+    assert!(
+        (spent - 0.004).abs() < 1e-9,
+        "the four rejected answers were billed, so they are charged: {status}"
+    );
     server.stop().await;
 }
 
