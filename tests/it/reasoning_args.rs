@@ -70,6 +70,16 @@ async fn the_effort_is_sent_and_the_reasoning_tokens_are_reported() {
         sent["reasoning"],
         json!({"effort": "high", "exclude": true})
     );
+    let low = server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": "Think hard.", "model": FIRST, "fallback_models": [],
+                   "max_tokens": 1000, "reasoning": {"effort": "low"}}),
+        )
+        .await;
+    assert_eq!(low["cached"], false, "another effort is another answer");
+    let sent = fake.chat_requests(Some(FIRST)).await;
+    assert_eq!(sent[1]["reasoning"], json!({"effort": "low"}));
     server.stop().await;
 }
 
