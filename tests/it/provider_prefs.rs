@@ -37,6 +37,25 @@ async fn provider_preferences_are_merged_over_the_configured_default() {
         sent[1]["provider"],
         json!({"sort": "price", "data_collection": "deny"})
     );
+    let second = "google/gemini-2.5-flash";
+    fake.answer(second, "Routed too.", 0.001).await;
+    server
+        .call_ok(
+            "compare_models",
+            json!({"prompt": "three", "models": [FIRST, second], "provider": {"zdr": true},
+                   "reasoning": {"effort": "low"}}),
+        )
+        .await;
+    for model in [FIRST, second] {
+        let sent = fake.chat_requests(Some(model)).await;
+        let last = sent.last().unwrap();
+        assert_eq!(
+            last["provider"],
+            json!({"sort": "price", "data_collection": "deny", "zdr": true}),
+            "{model}"
+        );
+        assert_eq!(last["reasoning"], json!({"effort": "low"}), "{model}");
+    }
     server.stop().await;
 }
 
