@@ -131,8 +131,7 @@ fn quantizations(value: &Value) -> Result<(), String> {
 }
 
 fn max_price(value: &Value) -> Result<(), String> {
-    let fix =
-        "must be an object of USD prices per 1M tokens such as {\"prompt\": 1, \"completion\": 2}";
+    let fix = "must be an object of USD prices (per 1M tokens for prompt and completion; per request, image or audio unit) such as {\"prompt\": 1, \"completion\": 2}";
     let Some(prices) = value.as_object() else {
         return Err(format!("{fix}, got {}", brief(value)));
     };
@@ -144,7 +143,11 @@ fn max_price(value: &Value) -> Result<(), String> {
                 MAX_PRICE_KEYS.join(", ")
             ));
         }
-        if price.as_f64().is_none_or(|p| !p.is_finite() || p < 0.0) {
+        // A number, or a decimal string as OpenRouter's own SDKs send it.
+        let amount = price
+            .as_f64()
+            .or_else(|| price.as_str().and_then(|t| t.trim().parse::<f64>().ok()));
+        if amount.is_none_or(|p| !p.is_finite() || p < 0.0) {
             return Err(format!(
                 "`{key}` must be a USD amount of 0 or more, got {}",
                 brief(price)
@@ -180,6 +183,11 @@ mod tests {
         );
         let price = check_provider(&map(json!({"max_price": {"prompt": -1}}))).unwrap_err();
         assert_eq!(price.key, "max_price");
+        assert_eq!(
+            check_provider(&map(json!({"max_price": {"completion": "2.5"}}))),
+            Ok(())
+        );
+        assert!(check_provider(&map(json!({"max_price": {"completion": "lots"}}))).is_err());
         let error = provider(Some(map(json!({"zdr": "yes"}))))
             .unwrap_err()
             .to_string();
