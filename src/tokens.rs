@@ -5,11 +5,12 @@
 //! pre-tokenizer regex (a few ms); nothing is decoded or hashed at run time.
 
 mod bpe;
+pub mod media;
 #[cfg(test)]
 mod tests;
 mod vocab;
 
-use crate::openrouter::types::ChatMessage;
+use crate::openrouter::types::{ChatMessage, ContentPart, MessageContent};
 use fancy_regex::Regex;
 use std::sync::LazyLock;
 use vocab::Vocab;
@@ -57,9 +58,42 @@ pub fn count_text(text: &str) -> u64 {
 pub fn count_messages(messages: &[ChatMessage]) -> u64 {
     let body: u64 = messages
         .iter()
-        .map(|m| count_text(m.role.as_str()) + count_text(&m.content) + PER_MESSAGE_OVERHEAD as u64)
+        .map(|m| {
+            count_text(m.role.as_str()) + count_content(&m.content) + PER_MESSAGE_OVERHEAD as u64
+        })
         .sum();
     body + REPLY_PRIMING as u64
+}
+
+/// Tokens of a message's content: text exactly, images and PDFs by [`media`]'s estimates.
+pub fn count_content(content: &MessageContent) -> u64 {
+    match content {
+        MessageContent::Text(text) => count_text(text),
+        MessageContent::Parts(parts) => parts.iter().map(count_part).sum(),
+    }
+}
+
+/// An upper bound on a content's tokens without running the tokenizer: every text token covers at
+/// least one byte; images and PDFs by [`media`]'s estimates.
+pub fn content_bound(content: &MessageContent) -> u64 {
+    match content {
+        MessageContent::Text(text) => text.len() as u64,
+        MessageContent::Parts(parts) => parts
+            .iter()
+            .map(|part| match part {
+                ContentPart::Text { text } => text.len() as u64,
+                other => count_part(other),
+            })
+            .sum(),
+    }
+}
+
+fn count_part(part: &ContentPart) -> u64 {
+    match part {
+        ContentPart::Text { text } => count_text(text),
+        ContentPart::ImageUrl { image_url } => media::image_tokens(&image_url.url),
+        ContentPart::File { file } => media::pdf_tokens(&file.file_data),
+    }
 }
 
 fn byte_estimate(text: &str) -> u64 {

@@ -4,6 +4,7 @@ use super::{print_json, print_lines};
 use crate::App;
 use crate::cli::AskArgs;
 use crate::tools::ask_model::{self, AskModelArgs};
+use crate::tools::attachments::{self, Sources};
 
 pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
     let tool_args = AskModelArgs {
@@ -12,9 +13,14 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         model: args.model,
         max_tokens: args.max_tokens,
         temperature: args.temperature,
+        files: (!args.files.is_empty()).then_some(args.files),
+        images: (!args.images.is_empty()).then_some(args.images),
         ..AskModelArgs::default()
     };
-    let output = ask_model::run(app, tool_args, &mut |_, _| {})
+    let here = std::env::current_dir()?;
+    let mut quiet = |_: &str, _: &crate::openrouter::Accumulator| {};
+    let run = ask_model::run(app, tool_args, &mut quiet);
+    let output = attachments::with_sources(Sources::Shell(here), run)
         .await
         .map_err(|e| anyhow::anyhow!(app.redact(&e.to_string())))?;
     if args.json {

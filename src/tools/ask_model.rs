@@ -1,6 +1,6 @@
 //! `ask_model`: ask one model, falling back along the chain when it cannot answer.
 
-use super::{AttemptOutput, ToolError, UsageOutput, input, models};
+use super::{AttemptOutput, ToolError, UsageOutput, attachments, input, models};
 use crate::App;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
@@ -31,6 +31,10 @@ pub struct AskModelArgs {
     pub cache: Option<String>,
     /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
     pub max_cost_usd: Option<f64>,
+    /// Text/PDF paths or globs to attach (inside the MCP roots).
+    pub files: Option<Vec<String>>,
+    /// Image paths, https:// URLs or data: URIs.
+    pub images: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -59,6 +63,9 @@ pub struct AskModelOutput {
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Secrets (and PII) masked before sending, by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked: Option<attachments::Masked>,
 }
 
 /// Validates, hands the call to [`consult::answer`] and shapes the answer. `progress` sees streamed text as it arrives.
@@ -70,7 +77,7 @@ pub async fn run(
     let started = Instant::now();
     let max_cost = input::max_cost(args.max_cost_usd)?;
     let snapshot = app.catalog.snapshot().await;
-    let (call, worst, requested_model) = prepare(app, &snapshot, args, max_cost)?;
+    let (call, worst, requested_model, masked) = prepare(app, &snapshot, args, max_cost)?;
     let ask = Ask {
         tool: "ask_model",
         requested_model: requested_model.clone(),
@@ -81,7 +88,9 @@ pub async fn run(
         progress,
     };
     let answer = consult::answer(app, ask).await?;
-    Ok(output(&snapshot, answer, requested_model, started))
+    let mut output = output(&snapshot, answer, requested_model, started);
+    output.masked = masked;
+    Ok(output)
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -90,14 +99,17 @@ fn prepare(
     snapshot: &Snapshot,
     args: AskModelArgs,
     max_cost: Option<f64>,
-) -> Result<(Call, Option<Worst>, String), ToolError> {
+) -> Result<(Call, Option<Worst>, String, Option<attachments::Masked>), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
+    let attached = attachments::prepare(app, messages, args.files, args.images)?;
+    let messages = attached.messages;
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
     let requested_model = chain[0].clone();
     let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
+    let chain = models::fit_modalities(snapshot, chain, &mut skipped, &attached.needs)?;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
@@ -112,7 +124,7 @@ fn prepare(
         cache,
         max_continuations: app.config.retry.max_continuations,
     };
-    Ok((call, worst, requested_model))
+    Ok((call, worst, requested_model, attached.masked))
 }
 
 fn output(
@@ -140,5 +152,6 @@ fn output(
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
         truncated: routed.truncated,
         continuations: routed.continuations,
+        masked: None,
     }
 }

@@ -1,7 +1,7 @@
 //! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
 
 use super::models::PromptSize;
-use super::{ToolError, UsageOutput, input, models};
+use super::{ToolError, UsageOutput, attachments, input, models};
 use crate::App;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
@@ -35,6 +35,10 @@ pub struct CompareModelsArgs {
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
+    /// Text/PDF paths or globs to attach (inside the MCP roots).
+    pub files: Option<Vec<String>>,
+    /// Image paths, https:// URLs or data: URIs.
+    pub images: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -43,6 +47,9 @@ pub struct CompareModelsOutput {
     pub results: Vec<ModelResult>,
     pub total_cost_usd: f64,
     pub wall_ms: u64,
+    /// Secrets (and PII) masked before sending, by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked: Option<attachments::Masked>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -72,6 +79,8 @@ pub async fn run(
 ) -> Result<CompareModelsOutput, ToolError> {
     let started = Instant::now();
     let messages = input::messages(args.prompt, args.messages, args.system)?;
+    let attached = attachments::prepare(app, messages, args.files, args.images)?;
+    let messages = attached.messages;
     let max_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
@@ -83,7 +92,7 @@ pub async fn run(
         .zip(unknown)
         .map(|(m, unknown)| match unknown {
             Some(error) => Err(error),
-            None => plan(app, &snapshot, m, &mut size),
+            None => plan(app, &snapshot, m, &mut size, &attached.needs),
         })
         .collect();
     let finished = AtomicUsize::new(0);
@@ -120,6 +129,7 @@ pub async fn run(
         results,
         total_cost_usd,
         wall_ms: millis(started.elapsed()),
+        masked: attached.masked,
     })
 }
 
@@ -129,9 +139,13 @@ fn plan(
     snapshot: &Snapshot,
     model: &str,
     size: &mut PromptSize<'_>,
+    needs: &[&str],
 ) -> Result<Option<Worst>, String> {
     if let Some(reason) = app.policy.refusal(model, snapshot.find(model)) {
         return Err(format!("refused: {reason}"));
+    }
+    if let Some(reason) = models::modality_misfit(snapshot, model, needs) {
+        return Err(format!("skipped: {reason}"));
     }
     if let Some(reason) = size.misfit(snapshot, model) {
         return Err(format!("skipped: {reason}"));

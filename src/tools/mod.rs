@@ -3,6 +3,7 @@
 
 pub mod account_status;
 pub mod ask_model;
+pub mod attachments;
 pub mod compare_models;
 pub mod error;
 pub mod estimate_cost;

@@ -149,7 +149,7 @@ impl<'a> PromptSize<'a> {
         let bound: u64 = self
             .messages
             .iter()
-            .map(|m| m.content.len() as u64 + 8)
+            .map(|m| tokens::content_bound(&m.content) + 8)
             .sum::<u64>()
             + 3;
         let max_tokens = u64::from(self.max_tokens);
@@ -163,6 +163,65 @@ impl<'a> PromptSize<'a> {
             )
         })
     }
+}
+
+/// Why `model` cannot take attachments that need `needs` (`image`, `file`), from its catalog
+/// `input_modalities`; `None` when it can, or when the catalog does not say.
+pub fn modality_misfit(snapshot: &Snapshot, model: &str, needs: &[&str]) -> Option<String> {
+    let known = &snapshot.find(model)?.input_modalities;
+    let missing: Vec<&str> = needs
+        .iter()
+        .copied()
+        .filter(|need| !known.is_empty() && !known.iter().any(|k| k == need))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "takes no {} input (input_modalities: {}), which the attachments need",
+            missing.join(" or "),
+            known.join(", ")
+        )
+    })
+}
+
+/// Leaves out the models that cannot take the attachments (`needs`), reporting each as `skipped`.
+///
+/// # Errors
+/// When no model in the chain can take them.
+pub fn fit_modalities(
+    snapshot: &Snapshot,
+    chain: Vec<String>,
+    skipped: &mut Vec<Attempt>,
+    needs: &[&str],
+) -> Result<Vec<String>, ToolError> {
+    if needs.is_empty() {
+        return Ok(chain);
+    }
+    let mut kept = Vec::with_capacity(chain.len());
+    let mut last_reason = String::new();
+    for model in chain {
+        match modality_misfit(snapshot, &model, needs) {
+            None => kept.push(model),
+            Some(reason) => {
+                skipped.push(Attempt::skipped(&model, reason.clone()));
+                last_reason = reason;
+            }
+        }
+    }
+    if kept.is_empty() {
+        let field = if needs.contains(&"image") {
+            "images"
+        } else {
+            "files"
+        };
+        return Err(ToolError::invalid(
+            field,
+            format!(
+                "no model in the chain can take them ({last_reason}); add a model with {} input (list_models with input_modality)",
+                needs.join(" and ")
+            ),
+        ));
+    }
+    Ok(kept)
 }
 
 /// Leaves out the models too small for the prompt, reporting each as `skipped`.

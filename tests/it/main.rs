@@ -2,6 +2,7 @@
 //! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
 
 mod ask_model;
+mod attachments;
 mod audit;
 mod bad_input;
 mod budget;
@@ -22,12 +23,14 @@ mod http_inproc;
 mod list_models;
 mod long_answers;
 mod malformed_args;
+mod masking;
 mod metrics;
 mod native;
 mod openai_compat;
 mod progress;
 mod prompts;
 mod resources;
+mod roots;
 mod routing;
 mod secrets;
 mod sse_framing;
