@@ -31,9 +31,9 @@ pub struct AskModelArgs {
     pub cache: Option<String>,
     /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
     pub max_cost_usd: Option<f64>,
-    /// Text/PDF paths or globs to attach (inside the MCP roots).
+    /// Text/PDF paths or globs to attach.
     pub files: Option<Vec<String>>,
-    /// Image paths, https:// URLs or data: URIs.
+    /// Image paths, https:// or data: URLs.
     pub images: Option<Vec<String>>,
 }
 

@@ -35,9 +35,9 @@ pub struct CompareModelsArgs {
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
-    /// Text/PDF paths or globs to attach (inside the MCP roots).
+    /// Text/PDF paths or globs to attach.
     pub files: Option<Vec<String>>,
-    /// Image paths, https:// URLs or data: URIs.
+    /// Image paths, https:// or data: URLs.
     pub images: Option<Vec<String>>,
 }
 

@@ -31,7 +31,7 @@ pub struct EstimateCostArgs {
     pub completion_tokens: Option<i64>,
     /// Number of calls the costs cover. Default 1.
     pub calls: Option<i64>,
-    /// Files and images to count, as ask_model takes them.
+    /// Attachments to count, as in ask_model.
     pub files: Option<Vec<String>>,
     pub images: Option<Vec<String>>,
 }

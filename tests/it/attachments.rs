@@ -328,3 +328,36 @@ async fn estimate_cost_counts_a_text_file_as_o200k_base_and_images_by_their_size
     assert!(fake.chat_requests(None).await.is_empty(), "nothing is sent");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_shell_ask_attaches_files_and_images_from_the_current_directory() {
+    let fake = FakeOpenRouter::start().await;
+    fake.answer(MODEL, "Fine.", 0.001).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.rs", "fn main() {}\n");
+    write(dir.path(), "pic.png", png(8, 8));
+    let data = tempfile::tempdir().unwrap();
+    let args = [
+        "ask", "--model", MODEL, "--file", "main.rs", "--image", "pic.png", "Check.",
+    ];
+    let output = tokio::process::Command::new(crate::support::mcp::BIN)
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(crate::support::mcp::base_env(&fake, data.path()))
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.trim(), "Fine.");
+    let parts = sent_parts(&fake, MODEL).await;
+    assert_eq!(parts[0], json!({"type": "text", "text": "Check."}));
+    assert_eq!(parts[1]["text"], "main.rs\n```rs\nfn main() {}\n```\n");
+    let image = format!("data:image/png;base64,{}", STANDARD.encode(png(8, 8)));
+    assert_eq!(parts[2]["image_url"]["url"], image);
+}
