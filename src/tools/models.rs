@@ -119,6 +119,8 @@ pub struct PromptSize<'a> {
     messages: &'a [ChatMessage],
     max_tokens: u32,
     counted: Option<u64>,
+    /// The upper bound (computed once: a PDF's estimate decodes it).
+    bound: Option<u64>,
 }
 
 impl<'a> PromptSize<'a> {
@@ -127,6 +129,7 @@ impl<'a> PromptSize<'a> {
             messages,
             max_tokens,
             counted: None,
+            bound: None,
         }
     }
 
@@ -146,12 +149,14 @@ impl<'a> PromptSize<'a> {
     /// otherwise why the model is skipped.
     pub fn misfit(&mut self, snapshot: &Snapshot, model: &str) -> Option<String> {
         let context = snapshot.find(model)?.context_length?;
-        let bound: u64 = self
-            .messages
-            .iter()
-            .map(|m| tokens::content_bound(&m.content) + 8)
-            .sum::<u64>()
-            + 3;
+        let messages = self.messages;
+        let bound = *self.bound.get_or_insert_with(|| {
+            messages
+                .iter()
+                .map(|m| tokens::content_bound(&m.content) + 8)
+                .sum::<u64>()
+                + 3
+        });
         let max_tokens = u64::from(self.max_tokens);
         if bound + max_tokens <= context {
             return None;
