@@ -41,8 +41,8 @@ pub type Masked = BTreeMap<String, u32>;
 pub struct Prepared {
     /// Masked; the last user message carries the attachments as content parts.
     pub messages: Vec<ChatMessage>,
-    /// What was masked, by kind (the tools' `masked` output; `None` when nothing was).
-    pub masked: Option<Masked>,
+    /// What was masked, by kind (the tools' `masked` output; empty when nothing was).
+    pub masked: Masked,
     /// Input modalities the attachments need: `image`, `file`.
     pub needs: Vec<&'static str>,
 }
@@ -70,8 +70,7 @@ pub fn prepare(
     if !attachments.is_empty() {
         attach_to_last_user(&mut messages, &attachments);
     }
-    let masked =
-        (!counts.is_empty()).then(|| counts.iter().map(|(k, n)| ((*k).to_string(), *n)).collect());
+    let masked = counts.iter().map(|(k, n)| ((*k).to_string(), *n)).collect();
     Ok(Prepared {
         messages,
         masked,
