@@ -74,7 +74,11 @@ async fn a_text_file_goes_in_as_a_fenced_block_headed_by_its_path() {
         "src/lib.rs\n```rs\npub fn answer() -> u32 {\n    42\n}\n```\n"
     );
     assert!(out.get("masked").is_none(), "nothing to mask: {out}");
-    server.stop().await;
+    let log = server.stop().await;
+    assert!(
+        !log.contains("pub fn answer"),
+        "file contents never reach the log"
+    );
 }
 
 #[tokio::test]
@@ -360,4 +364,48 @@ async fn the_shell_ask_attaches_files_and_images_from_the_current_directory() {
     assert_eq!(parts[1]["text"], "main.rs\n```rs\nfn main() {}\n```\n");
     let image = format!("data:image/png;base64,{}", STANDARD.encode(png(8, 8)));
     assert_eq!(parts[2]["image_url"]["url"], image);
+}
+
+#[tokio::test]
+async fn attachments_count_in_the_context_pre_check_and_the_cost_cap() {
+    let fake = FakeOpenRouter::start().await;
+    fake.answer(MODEL, "Done.", 0.001).await;
+    fake.answer("test/tiny-context", "never asked", 0.001).await;
+    let dir = tempfile::tempdir().unwrap();
+    let words: String = (0..3000).map(|i| format!("word{i} ")).collect();
+    write(dir.path(), "long.txt", &words);
+    let server = server_in(&fake, dir.path()).await;
+    // The prompt alone fits test/tiny-context's 4096 tokens; with the file it does not.
+    let out = server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": "Summarise.", "model": "test/tiny-context", "fallback_models": [MODEL],
+                   "max_tokens": 16, "files": ["long.txt"]}),
+        )
+        .await;
+    assert_eq!(out["model"], MODEL);
+    let skipped = out["attempts"][0]["error"].as_str().unwrap();
+    assert!(
+        skipped.contains("context window of 4096 tokens"),
+        "{skipped}"
+    );
+    assert!(
+        fake.chat_requests(Some("test/tiny-context"))
+            .await
+            .is_empty()
+    );
+    // 20 images of unknown size are 32,000 prompt tokens: over a cap the bare prompt is far under.
+    let capped = json!({"prompt": "Describe.", "model": MODEL, "fallback_models": [],
+                        "max_tokens": 16, "max_cost_usd": 0.001, "cache": "bypass"});
+    server.call_ok("ask_model", capped.clone()).await;
+    let mut with_images = capped;
+    with_images["images"] = json!(vec!["https://example.com/a.png"; 20]);
+    let error = server.call_err("ask_model", with_images).await;
+    assert!(error.contains("max_cost_usd"), "{error}");
+    assert_eq!(
+        fake.chat_requests(Some(MODEL)).await.len(),
+        2,
+        "the capped call sent nothing"
+    );
+    server.stop().await;
 }
