@@ -154,6 +154,25 @@ fn roots(app: &App, sources: Sources) -> Result<Roots, AttachError> {
     Roots::new(dirs)
 }
 
+/// The input modalities `messages` need: `image` for an image part, `file` for a file part
+/// (a continued conversation carries the attachments of its earlier turns).
+pub fn needs_of(messages: &[ChatMessage]) -> Vec<&'static str> {
+    let parts = || {
+        messages.iter().flat_map(|m| match &m.content {
+            MessageContent::Parts(parts) => parts.as_slice(),
+            MessageContent::Text(_) => &[],
+        })
+    };
+    let mut needs = Vec::new();
+    if parts().any(|p| matches!(p, ContentPart::ImageUrl { .. })) {
+        needs.push("image");
+    }
+    if parts().any(|p| matches!(p, ContentPart::File { .. })) {
+        needs.push("file");
+    }
+    needs
+}
+
 fn needs(attachments: &[Attachment]) -> Vec<&'static str> {
     let mut needs = Vec::new();
     if attachments
@@ -248,5 +267,6 @@ mod tests {
             serde_json::Value::Array(attach::content_parts("review", &attachments))
         );
         assert_eq!(needs(&attachments), ["image", "file"]);
+        assert_eq!(needs_of(&messages), ["image", "file"]);
     }
 }
