@@ -2,6 +2,7 @@
 //! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
 
 mod ask_model;
+mod attachments;
 mod audit;
 mod bad_input;
 mod budget;
@@ -24,6 +25,7 @@ mod judge;
 mod list_models;
 mod long_answers;
 mod malformed_args;
+mod masking;
 mod metrics;
 mod native;
 mod openai_compat;
@@ -33,6 +35,7 @@ mod prompts;
 mod provider_prefs;
 mod reasoning_args;
 mod resources;
+mod roots;
 mod routing;
 mod secrets;
 mod sse_framing;
