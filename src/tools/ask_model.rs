@@ -172,9 +172,10 @@ fn prepare(
     let fitted = capabilities::fit(snapshot, chain, &mut skipped, &consultation)?;
     let chain = fitted.chain;
     let mut size = models::PromptSize::new(&messages, max_tokens);
-    let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
+    let (chain, room) = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
-    let completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    let mut completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    clamp::within_context(&mut completion_limits, &room, max_tokens);
     let ceilings = clamp::ceilings(snapshot, &chain);
     let call = Call {
         chain,
