@@ -40,6 +40,13 @@ fn compacted(schema: &Map<String, Value>, kind: Kind) -> Map<String, Value> {
             .values_mut()
             .filter_map(Value::as_object_mut)
             .for_each(drop_null_type);
+        // A field that may hold any JSON value (`json`) is the empty schema, not a bare `true`,
+        // which some clients refuse where they expect a schema object.
+        for schema in properties.values_mut() {
+            if *schema == Value::Bool(true) {
+                *schema = Value::Object(Map::new());
+            }
+        }
     }
     let mut value = Value::Object(map);
     strip(&mut value, kind, true);
