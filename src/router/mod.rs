@@ -233,12 +233,30 @@ impl ModelRouter {
                     if let Some(hit) = self.cache.peek(&key).await.filter(|_| call.cache.reads()) {
                         return Ok(Routed::from_cache(&hit));
                     }
+                    let _lease = match self.across(call, &key).await {
+                        flight::Across::Answered(hit) => {
+                            let routed = Routed::from_cache(&hit);
+                            lead.finish(&Ok(routed.clone()));
+                            return Ok(routed);
+                        }
+                        flight::Across::Lead(lease) => lease,
+                    };
                     let result = self.fetch(call, key.clone(), gate, progress).await;
                     lead.finish(&result);
                     return result;
                 }
             }
         }
+    }
+
+    /// The fleet-wide single flight (Redis): only for calls that read the cache, within the
+    /// call's deadline.
+    async fn across(&self, call: &Call, key: &str) -> flight::Across {
+        if !call.cache.reads() {
+            return flight::Across::Lead(None);
+        }
+        let give_up = deadline::earliest(deadline::after(self.timeout));
+        flight::across(&self.cache, key, give_up).await
     }
 
     /// Walks the chain: the one place that sends requests upstream.
@@ -251,7 +269,7 @@ impl ModelRouter {
     ) -> Result<Routed, RouteError> {
         let deadline = deadline::earliest(deadline::after(self.timeout));
         let mut attempts = call.skipped.clone();
-        let chain = self.warm_chain(&call.chain, &mut attempts);
+        let chain = self.warm_chain(&call.chain, &mut attempts).await;
         for attempt in &attempts {
             self.events.emit(&Event::Attempt(attempt));
         }
@@ -324,10 +342,12 @@ impl ModelRouter {
 
     /// The chain without the models cooling down (each reported as `skipped`). When every model
     /// is cooling down, all are tried anyway: a call must never fail without asking anyone.
-    fn warm_chain(&self, chain: &[String], attempts: &mut Vec<Attempt>) -> Vec<String> {
+    async fn warm_chain(&self, chain: &[String], attempts: &mut Vec<Attempt>) -> Vec<String> {
+        let left = self.cooldowns.remaining_each(chain).await;
         let cooling: Vec<(&String, Duration)> = chain
             .iter()
-            .filter_map(|m| Some((m, self.cooldowns.remaining(m)?)))
+            .zip(left)
+            .filter_map(|(m, left)| Some((m, left?)))
             .collect();
         if cooling.len() == chain.len() {
             return chain.to_vec();
@@ -379,7 +399,7 @@ impl ModelRouter {
             let error = match result {
                 Ok(Ok(completion)) => {
                     push(attempts, Attempt::ok(model, elapsed));
-                    self.cooldowns.record_success(model);
+                    self.cooldowns.record_success(model).await;
                     let finished = self
                         .complete(request, completion, walk, attempts, progress)
                         .await;
@@ -401,7 +421,7 @@ impl ModelRouter {
             tracing::debug!(model, error = %error, "attempt failed");
             let decision = classify(&error);
             if counts_against_model(&error, decision) {
-                self.cooldowns.record_failure(model);
+                self.cooldowns.record_failure(model).await;
             }
             match decision {
                 Decision::Stop => {
