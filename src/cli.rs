@@ -118,7 +118,7 @@ pub struct Settings {
     pub mask: Option<String>,
     /// Default OpenRouter provider preferences, a JSON object like the `provider` argument [default: none]
     #[arg(long, env = "SWITCHBOARD_PROVIDER", global = true)]
-    pub provider: Option<String>,
+    pub provider_preferences: Option<String>,
     /// The `http` command's settings: its flags, or the `[http]` table of the config file
     #[arg(skip)]
     #[serde(default)]
@@ -156,7 +156,7 @@ impl Settings {
             conversation_ttl: self.conversation_ttl.or(file.conversation_ttl),
             file_roots: self.file_roots.or(file.file_roots),
             mask: self.mask.or(file.mask),
-            provider: self.provider.or(file.provider),
+            provider_preferences: self.provider_preferences.or(file.provider_preferences),
             http: self.http.or(file.http),
         }
     }

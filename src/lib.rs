@@ -13,6 +13,8 @@
 //! - [`budget`] and [`policy`]: what a call may spend and which models may be used.
 //! - [`consult`]: the one owner of a paid call (cache, budget, routing, settlement, events);
 //!   [`audit`]: the JSON line per tool call made from those events.
+//! - [`answers`]: long answers paged at `SWITCHBOARD_MAX_RESULT_CHARS`, kept whole for
+//!   `read_answer`.
 //! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
 //!   [`server::TOOLS`] is the one list of tools).
 //! - [`mask`] and [`attach`]: masking secrets and PII, and reading attachments inside the allowed
@@ -20,6 +22,7 @@
 //! - [`transport`]: stdio and HTTP serving; [`metrics`]: the counters behind `GET /metrics`;
 //!   [`commands`]: the `models`, `cost`, `ask`, `check` shell commands.
 
+pub mod answers;
 pub mod app;
 pub mod attach;
 pub mod audit;

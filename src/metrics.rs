@@ -419,6 +419,7 @@ mod tests {
             error: None,
             latency_ms: 1,
             note: None,
+            paid: None,
         }
     }
 

@@ -1,9 +1,12 @@
-//! `openrouter-switchboard ask`: the ask_model tool from a shell; prints the answer.
+//! `openrouter-switchboard ask`: the ask_model tool from a shell; prints the whole answer (paging
+//! is for MCP hosts), and on stderr whether it took continuations or is still cut.
 
 use super::{print_json, print_lines};
 use crate::App;
+use crate::answers;
 use crate::cli::AskArgs;
-use crate::tools::ask_model::{self, AskModelArgs};
+use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
+use std::io::Write;
 
 pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
     let tool_args = AskModelArgs {
@@ -14,12 +17,46 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         temperature: args.temperature,
         ..AskModelArgs::default()
     };
-    let output = ask_model::run(app, tool_args, &mut |_, _| {})
+    let mut output = ask_model::run(app, tool_args, &mut |_, _| {})
         .await
         .map_err(|e| anyhow::anyhow!(app.redact(&e.to_string())))?;
+    whole(app, &mut output).await;
+    notes(&output)?;
     if args.json {
         return print_json(&output);
     }
     tracing::info!(model = %output.model, cost_usd = output.usage.cost_usd, latency_ms = output.latency_ms, "answered");
     print_lines(&[output.text])
+}
+
+/// Puts the whole answer back in place of its first page.
+async fn whole(app: &App, output: &mut AskModelOutput) {
+    let Some(id) = &output.answer_id else { return };
+    match answers::load(app, id).await {
+        Ok(stored) => output.text = stored.text,
+        Err(error) => tracing::warn!(%error, "only the first page of the answer can be printed"),
+    }
+}
+
+/// What a reader of the answer must know: it was completed by continuations, or is still cut,
+/// or something went wrong around it.
+fn notes(output: &AskModelOutput) -> anyhow::Result<()> {
+    let mut err = std::io::stderr().lock();
+    if output.truncated {
+        writeln!(
+            err,
+            "truncated: the answer is still cut by max_tokens after {} continuations; raise --max-tokens or SWITCHBOARD_MAX_CONTINUATIONS",
+            output.continuations
+        )?;
+    } else if output.continuations > 0 {
+        writeln!(
+            err,
+            "continuations: {} (the answer was cut by max_tokens and completed)",
+            output.continuations
+        )?;
+    }
+    for warning in &output.warnings {
+        writeln!(err, "warning: {warning}")?;
+    }
+    Ok(())
 }

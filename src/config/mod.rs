@@ -201,7 +201,7 @@ impl Config {
                 .map(PathBuf::from)
                 .collect(),
             mask: mask(s.mask.as_deref())?,
-            provider: provider(s.provider.as_deref())?,
+            provider: provider(s.provider_preferences.as_deref())?,
             http: HttpConfig::from_settings(&s.http)?,
         })
     }
@@ -374,7 +374,7 @@ mod tests {
     fn consultation_settings_are_checked() {
         let bad = |s: Settings| Config::from_settings(s).unwrap_err().to_string();
         let err = bad(Settings {
-            provider: Some("[1]".into()),
+            provider_preferences: Some("[1]".into()),
             ..Settings::default()
         });
         assert!(
@@ -393,7 +393,7 @@ mod tests {
         assert!(err.contains("SWITCHBOARD_MAX_RESULT_CHARS"), "{err}");
         let config = Config::from_settings(Settings {
             file_roots: Some("/a, /b".into()),
-            provider: Some(r#"{"sort":"price"}"#.into()),
+            provider_preferences: Some(r#"{"sort":"price"}"#.into()),
             ..Settings::default()
         })
         .unwrap();

@@ -103,7 +103,7 @@ async fn serve(app: &App, ask: Ask<'_>, note: &mut Consultation) -> Result<Answe
             tool,
             model: &model,
         });
-        let charge = spend::charge(snapshot, Some(&hit), None);
+        let charge = spend::charge(snapshot, Ok(&hit), None, 0.0);
         return Ok(Answer {
             routed: hit,
             charge,
@@ -119,9 +119,10 @@ async fn serve(app: &App, ask: Ask<'_>, note: &mut Consultation) -> Result<Answe
             return Err(refusal);
         }
     };
-    let gate = spend::Continuations::new(app, worst.as_ref(), max_cost);
+    let gate = spend::Continuations::new(app, snapshot, worst.as_ref(), max_cost);
     let result = app.router.route(&call, &gate, progress).await;
-    let mut charge = spend::charge(snapshot, result.as_ref().ok(), worst.as_ref());
+    let retry_worst = gate.retry_usd().await;
+    let mut charge = spend::charge(snapshot, result.as_ref(), worst.as_ref(), retry_worst);
     let model = result.as_ref().map_or(first, |r| r.model.as_str());
     let paid = spend::paid(&result, &charge);
     charge
@@ -148,7 +149,7 @@ pub fn catalog_id(snapshot: &Snapshot, model: &str) -> String {
 }
 
 /// The attempts a failed route made.
-fn attempts_of(error: &RouteError) -> &[crate::router::Attempt] {
+pub(crate) fn attempts_of(error: &RouteError) -> &[crate::router::Attempt] {
     match error {
         RouteError::Stopped { attempts, .. }
         | RouteError::Exhausted { attempts }

@@ -127,28 +127,48 @@ fn fold_dearest(dearest: &mut Vec<Decimal>, per_request: &[Decimal]) {
 
 /// Lets a continuation through when its worst case still fits: the call's worst case with it
 /// stays within `max_cost_usd`, and its own worst case is reserved in the budget (released by
-/// [`Continuations::release`]; the answer's whole cost settles on the call's admission).
+/// [`Continuations::release`]; the answer's whole cost settles on the call's admission). The
+/// same for the one retry with a larger `max_tokens` after reasoning used the whole budget.
 pub struct Continuations<'a> {
     pub app: &'a App,
+    pub snapshot: &'a Snapshot,
     pub worst: Option<&'a Worst>,
     pub max_cost: Option<f64>,
-    held: tokio::sync::Mutex<Vec<Admission>>,
+    held: tokio::sync::Mutex<Held>,
+}
+
+/// What the gate reserved: the admissions, and the worst case of a larger retry.
+#[derive(Default)]
+struct Held {
+    admissions: Vec<Admission>,
+    retry_usd: f64,
 }
 
 impl<'a> Continuations<'a> {
-    pub fn new(app: &'a App, worst: Option<&'a Worst>, max_cost: Option<f64>) -> Self {
+    pub fn new(
+        app: &'a App,
+        snapshot: &'a Snapshot,
+        worst: Option<&'a Worst>,
+        max_cost: Option<f64>,
+    ) -> Self {
         Self {
             app,
+            snapshot,
             worst,
             max_cost,
-            held: tokio::sync::Mutex::new(Vec::new()),
+            held: tokio::sync::Mutex::new(Held::default()),
         }
+    }
+
+    /// The worst case of a retry with a larger `max_tokens` that was let through (0 if none).
+    pub async fn retry_usd(&self) -> f64 {
+        self.held.lock().await.retry_usd
     }
 
     /// Frees the continuations' reservations: what they cost is settled with the call.
     pub async fn release(self, model: &str, source: CostSource) -> Vec<String> {
         let mut warnings = Vec::new();
-        for admission in self.held.into_inner() {
+        for admission in self.held.into_inner().admissions {
             warnings.extend(admission.settle(model, 0.0, source).await);
         }
         warnings
@@ -162,20 +182,46 @@ impl<'a> Continuations<'a> {
         let Some(cost) = worst.requests.get(index).copied() else {
             return false;
         };
-        if self
-            .max_cost
-            .is_some_and(|max| worst.with_continuations(number) > max)
-        {
-            tracing::info!(model, number, "continuation not sent: over max_cost_usd");
+        let total = worst.with_continuations(number) + self.retry_usd().await;
+        self.reserve(model, cost, total, "continuation").await
+    }
+
+    /// Lets `model` be asked again with `max_tokens` when that request's worst case fits.
+    async fn admit_retry(&self, model: String, max_tokens: u32) -> bool {
+        let Some(worst) = self.worst else {
+            return true;
+        };
+        let assumed = self.app.config.unknown_price;
+        let cost = self
+            .snapshot
+            .find(&model)
+            .map(|m| m.worst_case_pricing(assumed))
+            .and_then(|p| p.worst_case(worst.prompt_tokens, u64::from(max_tokens)))
+            .map(pricing::to_f64_up);
+        let Some(cost) = cost else {
+            return false;
+        };
+        if !self.reserve(model, cost, worst.usd + cost, "retry").await {
+            return false;
+        }
+        self.held.lock().await.retry_usd += cost;
+        true
+    }
+
+    /// Checks `total` (the call's worst case with this request) against `max_cost_usd`, then
+    /// reserves `cost` in the budget.
+    async fn reserve(&self, model: String, cost: f64, total: f64, what: &str) -> bool {
+        if self.max_cost.is_some_and(|max| total > max) {
+            tracing::info!(model, what, "request not sent: over max_cost_usd");
             return false;
         }
         match self.app.budget.admit(&model, cost).await {
             Ok(admission) => {
-                self.held.lock().await.push(admission);
+                self.held.lock().await.admissions.push(admission);
                 true
             }
             Err(_) => {
-                tracing::info!(model, number, "continuation not sent: over the budget");
+                tracing::info!(model, what, "request not sent: over the budget");
                 false
             }
         }
@@ -185,6 +231,10 @@ impl<'a> Continuations<'a> {
 impl Gate for Continuations<'_> {
     fn allow(&self, model: &str, number: u32) -> BoxFuture<'_, bool> {
         Box::pin(self.admit(model.to_string(), number))
+    }
+
+    fn retry(&self, model: &str, max_tokens: u32) -> BoxFuture<'_, bool> {
+        Box::pin(self.admit_retry(model.to_string(), max_tokens))
     }
 }
 
@@ -221,29 +271,51 @@ pub async fn admit(
     })
 }
 
-/// What a routed call is charged: nothing when it failed (OpenRouter bills a failed attempt
-/// nothing); for an answer, what upstream reported, or the catalog price of its tokens, or its
-/// worst case (see [`Charge::of`]). For a cached answer: what it cost when it was produced.
-pub fn charge(snapshot: &Snapshot, answered: Option<&Routed>, worst: Option<&Worst>) -> Charge {
-    let Some(routed) = answered else {
-        return Charge::nothing();
+/// What a routed call is charged: for an answer, what upstream reported, or the catalog price
+/// of its tokens, or its worst case (see [`Charge::of`]); for a cached answer, what it cost when
+/// it was produced. OpenRouter bills a failed attempt nothing, except an answer whose reasoning
+/// used the whole `max_tokens`: those bills are added, answered or not. `extra_worst` is the
+/// worst case of a larger retry let through.
+pub fn charge(
+    snapshot: &Snapshot,
+    result: Result<&Routed, &RouteError>,
+    worst: Option<&Worst>,
+    extra_worst: f64,
+) -> Charge {
+    let pricing_of = |model: &str| snapshot.find(model).map(|m| m.pricing());
+    let (mut charge, attempts) = match result {
+        Ok(routed) if routed.cached => {
+            let original = Charge::of(&routed.completion.usage, pricing_of(&routed.model), None);
+            return Charge {
+                warnings: Vec::new(),
+                ..original
+            };
+        }
+        Ok(routed) => {
+            let worst = worst.map(|w| w.with_continuations(routed.continuations) + extra_worst);
+            let usage = &routed.completion.usage;
+            let charge = Charge::of(usage, pricing_of(&routed.model), worst);
+            (charge, routed.attempts.as_slice())
+        }
+        Err(error) => (Charge::nothing(), super::attempts_of(error)),
     };
-    let pricing = snapshot.find(&routed.model).map(|m| m.pricing());
-    if routed.cached {
-        let original = Charge::of(&routed.completion.usage, pricing, None);
-        return Charge {
-            warnings: Vec::new(),
-            ..original
-        };
+    for attempt in attempts {
+        if let Some(usage) = &attempt.paid {
+            let billed = Charge::of(usage, pricing_of(&attempt.model), worst.map(|w| w.usd));
+            charge.usd = pricing::to_f64(
+                pricing::from_f64(charge.usd).unwrap_or_default()
+                    + pricing::from_f64(billed.usd).unwrap_or_default(),
+            );
+            charge.warnings.extend(billed.warnings);
+        }
     }
-    let worst = worst.map(|w| w.with_continuations(routed.continuations));
-    Charge::of(&routed.completion.usage, pricing, worst)
+    charge
 }
 
 /// What the call paid now: nothing for an answer from the cache or shared with an identical call.
 pub fn paid(result: &Result<Routed, RouteError>, charge: &Charge) -> f64 {
     match result {
-        Ok(routed) if !routed.cached => charge.usd,
-        _ => 0.0,
+        Ok(routed) if routed.cached => 0.0,
+        _ => charge.usd,
     }
 }

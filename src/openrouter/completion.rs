@@ -170,11 +170,13 @@ impl Accumulator {
 /// many tokens reasoning took and what to raise.
 fn empty_answer(finish_reason: &str, usage: Option<&Usage>) -> Error {
     let reasoning = usage.and_then(Usage::reasoning_tokens).filter(|r| *r > 0);
-    match reasoning {
-        Some(tokens) if finish_reason == "length" => Error::bad_answer(format!(
-            "empty answer: reasoning used {tokens} tokens, the whole max_tokens, and no text was left \
-             (finish_reason `length`); raise max_tokens well above {tokens}, or lower the reasoning effort"
-        )),
+    match (reasoning, usage) {
+        (Some(reasoning_tokens), Some(usage)) if finish_reason == "length" => {
+            Error::ReasoningExhausted {
+                reasoning_tokens,
+                usage: Box::new(usage.clone()),
+            }
+        }
         _ => Error::bad_answer(format!(
             "empty answer: the model sent no text (finish_reason `{finish_reason}`); \
              if it reasons, raise max_tokens, else try another model"

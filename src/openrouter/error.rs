@@ -46,6 +46,15 @@ pub enum Error {
     /// `Error::decode` or `Error::bad_answer`.
     #[error("{0}")]
     Decode(String),
+    /// `finish_reason: length` with no text: reasoning used the whole `max_tokens`. The request
+    /// was billed (`usage`); the router may retry it once with a larger `max_tokens`.
+    #[error(
+        "empty answer: reasoning used {reasoning_tokens} tokens, the whole max_tokens, and no text was left (finish_reason `length`); raise max_tokens well above {reasoning_tokens}, or lower the reasoning effort"
+    )]
+    ReasoningExhausted {
+        reasoning_tokens: u64,
+        usage: Box<crate::openrouter::types::Usage>,
+    },
 }
 
 /// What kind of transport failure happened (each is retried the same way).
@@ -71,6 +80,15 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// What a failed request was billed: only an answer whose reasoning used the whole
+    /// `max_tokens` is both a failure and paid for.
+    pub fn paid_usage(&self) -> Option<&crate::openrouter::types::Usage> {
+        match self {
+            Error::ReasoningExhausted { usage, .. } => Some(usage),
             _ => None,
         }
     }
@@ -140,6 +158,7 @@ impl Error {
             },
             Error::Decode(detail) => Error::Decode(scrub(detail)),
             Error::MissingKey => Error::MissingKey,
+            exhausted @ Error::ReasoningExhausted { .. } => exhausted,
         }
     }
 

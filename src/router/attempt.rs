@@ -1,6 +1,7 @@
 //! The record of one attempt: which model, what happened, how long it took. Every answer lists them.
 
 use crate::openrouter::Error;
+use crate::openrouter::types::Usage;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct Attempt {
     pub latency_ms: u64,
     /// What the switchboard changed in the request (a clamped `max_tokens`).
     pub note: Option<String>,
+    /// What a failed attempt was billed and is not part of the answer's usage (an answer whose
+    /// reasoning used the whole `max_tokens`).
+    pub paid: Option<Usage>,
 }
 
 impl Attempt {
@@ -49,6 +53,7 @@ impl Attempt {
             error: None,
             latency_ms,
             note: None,
+            paid: None,
         }
     }
 
@@ -60,6 +65,7 @@ impl Attempt {
             error: Some(error.to_string()),
             latency_ms,
             note: None,
+            paid: error.paid_usage().cloned(),
         }
     }
 
@@ -71,6 +77,7 @@ impl Attempt {
             error: Some(reason.into()),
             latency_ms: 0,
             note: None,
+            paid: None,
         }
     }
 }
@@ -80,6 +87,13 @@ impl Attempt {
     #[must_use]
     pub fn with_note(mut self, note: Option<&str>) -> Self {
         self.note = note.map(str::to_string);
+        self
+    }
+
+    /// The same attempt, its bill counted elsewhere (joined into the answer's usage).
+    #[must_use]
+    pub fn unpaid(mut self) -> Self {
+        self.paid = None;
         self
     }
 }

@@ -9,6 +9,10 @@ use crate::openrouter::types::{ChatMessage, ChatRequest, CompletionTokensDetails
 /// fits the call's caps. The caller reserves what it may cost.
 pub trait Gate: Send + Sync {
     fn allow(&self, model: &str, number: u32) -> futures_util::future::BoxFuture<'_, bool>;
+
+    /// Asked before `model` is asked again with `max_tokens` after its reasoning used the whole
+    /// budget: whether that request still fits the call's caps (the caller reserves it).
+    fn retry(&self, model: &str, max_tokens: u32) -> futures_util::future::BoxFuture<'_, bool>;
 }
 
 /// A gate that lets every continuation through (no cost cap applies).
@@ -17,6 +21,10 @@ pub struct Open;
 
 impl Gate for Open {
     fn allow(&self, _: &str, _: u32) -> futures_util::future::BoxFuture<'_, bool> {
+        Box::pin(std::future::ready(true))
+    }
+
+    fn retry(&self, _: &str, _: u32) -> futures_util::future::BoxFuture<'_, bool> {
         Box::pin(std::future::ready(true))
     }
 }
@@ -56,7 +64,7 @@ pub fn join(whole: &mut Completion, part: Completion) {
 }
 
 /// The usage of two requests together; the cost is unknown when either's is.
-fn add(a: &Usage, b: &Usage) -> Usage {
+pub fn add(a: &Usage, b: &Usage) -> Usage {
     let reasoning = match (a.reasoning_tokens(), b.reasoning_tokens()) {
         (None, None) => None,
         (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),

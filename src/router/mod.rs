@@ -16,7 +16,7 @@ pub use retry::{Decision, RetryPolicy, classify};
 pub use crate::cache::CacheMode;
 use crate::cache::{CachedAnswer, KeyMaterial, ResponseCache};
 use crate::consult::{Event, Events};
-use crate::openrouter::types::{ChatMessage, ChatRequest};
+use crate::openrouter::types::{ChatMessage, ChatRequest, Usage};
 use crate::openrouter::{Accumulator, Client, Completion, Error};
 use complete::{Finished, Gate};
 use flight::{Flight, Flights};
@@ -45,8 +45,12 @@ pub struct Call {
     pub skipped: Vec<Attempt>,
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
-    /// Models that cannot send `max_tokens`, and the most each can ([`clamp::limits`]).
-    pub completion_limits: std::collections::BTreeMap<String, u32>,
+    /// Models not sent `max_tokens` (a smaller default, or a completion limit below it), and
+    /// what each is sent ([`clamp::limits`]).
+    pub completion_limits: std::collections::BTreeMap<String, clamp::Tokens>,
+    /// The most each model can be sent ([`clamp::ceilings`]): bounds the larger `max_tokens` of a
+    /// retry after reasoning used the whole budget.
+    pub ceilings: std::collections::BTreeMap<String, clamp::Ceiling>,
     pub temperature: Option<f64>,
     pub cache: CacheMode,
     /// Follow-up requests allowed to complete an answer cut by `max_tokens`.
@@ -139,8 +143,10 @@ struct Walk<'a> {
     /// Said on every attempt of this request (a clamped `max_tokens`).
     note: Option<&'a str>,
     max_continuations: u32,
-    /// Asked before each continuation.
+    /// Asked before each continuation and before a retry with a larger `max_tokens`.
     gate: &'a dyn Gate,
+    /// What this model can be sent at most.
+    ceiling: clamp::Ceiling,
 }
 
 /// What trying one model came to.
@@ -282,13 +288,22 @@ impl ModelRouter {
         };
         let last = requests.len() - 1;
         for (position, request) in requests.iter().enumerate() {
-            let note = clamp::note(call.max_tokens, request.max_tokens);
+            let asked = call
+                .completion_limits
+                .get(&request.model)
+                .map_or(call.max_tokens, |t| t.asked);
+            let note = clamp::note(asked, request.max_tokens);
             let walk = Walk {
                 deadline,
                 is_last: position == last,
                 note: note.as_deref(),
                 max_continuations: call.max_continuations,
                 gate,
+                ceiling: call
+                    .ceilings
+                    .get(&request.model)
+                    .copied()
+                    .unwrap_or_default(),
             };
             let outcome = self
                 .try_model(request, &walk, &mut attempts, progress)
@@ -366,7 +381,8 @@ impl ModelRouter {
             .collect()
     }
 
-    /// Tries one request, retrying transient failures while the policy and the deadline allow.
+    /// Tries one request, retrying transient failures while the policy and the deadline allow,
+    /// and once with a larger `max_tokens` when reasoning used the whole budget.
     async fn try_model(
         &self,
         request: &ChatRequest,
@@ -375,33 +391,38 @@ impl ModelRouter {
         progress: Progress<'_>,
     ) -> ModelResult {
         let Walk {
-            deadline,
-            is_last,
-            note,
-            ..
+            deadline, is_last, ..
         } = *walk;
         let model = request.model.as_str();
-        let push = |attempts: &mut Vec<Attempt>, attempt: Attempt| {
-            self.push(attempts, attempt.with_note(note));
-        };
+        let mut note = walk.note.map(str::to_string);
         let give_up = if is_last {
             Outcome::Failed
         } else {
             Outcome::FellBack
         };
+        let mut current = std::borrow::Cow::Borrowed(request);
+        // The bill of an answer whose reasoning used the whole budget, joined into the retry's.
+        let mut exhausted: Option<Usage> = None;
+        let mut enlarged = false;
         let mut retry = 0;
         loop {
             let started = Instant::now();
             let mut on_chunk = |acc: &Accumulator| progress(model, acc);
             let result =
-                tokio::time::timeout_at(deadline, self.client.chat(request, &mut on_chunk)).await;
+                tokio::time::timeout_at(deadline, self.client.chat(&current, &mut on_chunk)).await;
             let elapsed = millis(started.elapsed());
             let error = match result {
-                Ok(Ok(completion)) => {
-                    push(attempts, Attempt::ok(model, elapsed));
+                Ok(Ok(mut completion)) => {
+                    self.push(
+                        attempts,
+                        Attempt::ok(model, elapsed).with_note(note.as_deref()),
+                    );
                     self.cooldowns.record_success(model).await;
+                    if let Some(usage) = exhausted.take() {
+                        completion.usage = complete::add(&usage, &completion.usage);
+                    }
                     let finished = self
-                        .complete(request, completion, walk, attempts, progress)
+                        .complete(&current, completion, walk, attempts, progress)
                         .await;
                     return ModelResult::Answered(finished);
                 }
@@ -411,28 +432,55 @@ impl ModelRouter {
                         kind: crate::openrouter::error::TransportKind::Timeout,
                         detail: "the call's deadline passed during this attempt".into(),
                     };
-                    push(
-                        attempts,
-                        Attempt::failed(model, Outcome::Failed, &timeout, elapsed),
-                    );
+                    let attempt = Attempt::failed(model, Outcome::Failed, &timeout, elapsed);
+                    self.push(attempts, attempt.with_note(note.as_deref()));
                     return ModelResult::DeadlinePassed;
                 }
             };
             tracing::debug!(model, error = %error, "attempt failed");
+            if !enlarged && let Some(usage) = error.paid_usage() {
+                match self.larger(&current, walk, usage).await {
+                    Ok(larger) => {
+                        let attempt = Attempt::failed(model, Outcome::Retried, &error, elapsed);
+                        self.push(attempts, attempt.with_note(note.as_deref()).unpaid());
+                        note = Some(format!(
+                            "retried with max_tokens {larger}: reasoning used the whole {}",
+                            current.max_tokens
+                        ));
+                        exhausted = Some(usage.clone());
+                        enlarged = true;
+                        current.to_mut().max_tokens = larger;
+                        continue;
+                    }
+                    Err(why) => {
+                        let mut attempt = Attempt::failed(model, give_up, &error, elapsed);
+                        attempt.error = attempt.error.map(|e| format!("{e}; {why}"));
+                        self.push(attempts, attempt.with_note(note.as_deref()));
+                        return ModelResult::Next;
+                    }
+                }
+            }
+            // The exhausted answer's bill goes with the first attempt that does not answer.
+            let billed = exhausted.take();
+            let attempt = |outcome| {
+                let mut attempt = Attempt::failed(model, outcome, &error, elapsed);
+                attempt.paid = match (&billed, attempt.paid.take()) {
+                    (Some(first), Some(this)) => Some(complete::add(first, &this)),
+                    (first, this) => this.or_else(|| first.clone()),
+                };
+                attempt.with_note(note.as_deref())
+            };
             let decision = classify(&error);
             if counts_against_model(&error, decision) {
                 self.cooldowns.record_failure(model).await;
             }
             match decision {
                 Decision::Stop => {
-                    push(
-                        attempts,
-                        Attempt::failed(model, Outcome::Failed, &error, elapsed),
-                    );
+                    self.push(attempts, attempt(Outcome::Failed));
                     return ModelResult::Stop(error);
                 }
                 Decision::NextModel => {
-                    push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                    self.push(attempts, attempt(give_up));
                     return ModelResult::Next;
                 }
                 Decision::Retry { after } => {
@@ -440,17 +488,37 @@ impl ModelRouter {
                         after.unwrap_or_else(|| self.policy.delay_for(retry, fastrand::f64()));
                     let left = deadline.saturating_duration_since(Instant::now());
                     if retry >= self.policy.max_retries || delay >= left {
-                        push(attempts, Attempt::failed(model, give_up, &error, elapsed));
+                        self.push(attempts, attempt(give_up));
                         return ModelResult::Next;
                     }
-                    push(
-                        attempts,
-                        Attempt::failed(model, Outcome::Retried, &error, elapsed),
-                    );
+                    self.push(attempts, attempt(Outcome::Retried));
                     tokio::time::sleep(delay).await;
                     retry += 1;
                 }
             }
+        }
+    }
+
+    /// The larger `max_tokens` to retry `request` with after reasoning used all of it, when the
+    /// model can send more and the call's caps let the retry through; else why not.
+    async fn larger(
+        &self,
+        request: &ChatRequest,
+        walk: &Walk<'_>,
+        usage: &Usage,
+    ) -> Result<u32, String> {
+        let sent = request.max_tokens;
+        let Some(larger) = clamp::larger(sent, walk.ceiling, usage.prompt_tokens) else {
+            return Err(format!(
+                "max_tokens {sent} is already the most this model can send after the prompt; lower the reasoning effort or pick another model"
+            ));
+        };
+        if walk.gate.retry(&request.model, larger).await {
+            Ok(larger)
+        } else {
+            Err(format!(
+                "a retry with max_tokens {larger} was not sent: its worst case does not fit max_cost_usd or SWITCHBOARD_BUDGET_USD; raise the one that applies, or lower the reasoning effort"
+            ))
         }
     }
 }
@@ -525,8 +593,7 @@ fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest
         max_tokens: call
             .completion_limits
             .get(model)
-            .copied()
-            .unwrap_or(call.max_tokens),
+            .map_or(call.max_tokens, |t| t.sent),
         temperature: call.temperature,
         stream: true,
     }

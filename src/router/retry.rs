@@ -37,7 +37,7 @@ pub fn classify(error: &Error) -> Decision {
             },
             _ => Decision::NextModel,
         },
-        Error::Decode(_) => Decision::NextModel,
+        Error::Decode(_) | Error::ReasoningExhausted { .. } => Decision::NextModel,
     }
 }
 

@@ -25,6 +25,7 @@ use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
 use crate::tools::compare_models::{self, CompareModelsArgs, CompareModelsOutput};
 use crate::tools::estimate_cost::{self, EstimateCostArgs, EstimateCostOutput};
 use crate::tools::list_models::{self, ListModelsArgs, ListModelsOutput};
+use crate::tools::read_answer::{self, ReadAnswerArgs, ReadAnswerOutput};
 use args::Parameters;
 use logging::LogLevel;
 use progress::ProgressReporter;
@@ -45,8 +46,10 @@ use tokio_util::sync::CancellationToken;
 
 const INSTRUCTIONS: &str = "Consult other models through OpenRouter. list_models finds ids and prices; \
 estimate_cost prices a prompt without sending it; ask_model asks one model (falling back to others on \
-failure); compare_models asks 2-8 models side by side; account_status shows spend and budget. \
-ask_model and compare_models spend credits.";
+failure); compare_models asks 2-8 models side by side; account_status shows spend and budget; read_answer \
+reads the rest of a text cut at answer_id. ask_model and compare_models spend credits.";
+/// The tools whose results carry long text, which declare how large a result can be.
+const PAGED_TOOLS: [&str; 3] = ["ask_model", "compare_models", "read_answer"];
 /// Where hosts send people who want to know more (`websiteUrl` in `initialize`).
 const WEBSITE: &str = "https://github.com/openrouter-switchboard/openrouter-switchboard";
 
@@ -79,9 +82,10 @@ static ROUTES: LazyLock<ToolRouter<Switchboard>> = LazyLock::new(|| {
 
 impl Switchboard {
     pub fn new(app: Arc<App>) -> Self {
+        let tool_router = with_result_size(ROUTES.clone(), app.config.max_result_chars);
         Self {
             app,
-            tool_router: ROUTES.clone(),
+            tool_router,
             log_level: LogLevel::default(),
         }
     }
@@ -193,6 +197,18 @@ impl Switchboard {
         )
     }
 
+    /// Read the rest of a text ask_model or compare_models cut (answer_id), from offset, in characters. Free.
+    #[tool(
+        title = "Read a long answer",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn read_answer(
+        &self,
+        Parameters(args): Parameters<ReadAnswerArgs>,
+    ) -> Result<Json<ReadAnswerOutput>, String> {
+        self.finish(async { read_answer::run(&self.app, args?).await }.await)
+    }
+
     /// Show the key's limit and usage, spend by model this budget period, budget left, cache hits. Free.
     #[tool(
         title = "Account status",
@@ -216,6 +232,21 @@ impl Switchboard {
             text
         })
     }
+}
+
+/// Declares `_meta["anthropic/maxResultSizeChars"]` on the tools that page at `limit` characters
+/// (`SWITCHBOARD_MAX_RESULT_CHARS`), so a host keeps their results whole.
+fn with_result_size(mut router: ToolRouter<Switchboard>, limit: usize) -> ToolRouter<Switchboard> {
+    let hint = crate::answers::result_size_hint(limit);
+    for name in PAGED_TOOLS {
+        if let Some(route) = router.map.get_mut(name) {
+            let mut meta = route.attr.meta.take().unwrap_or_default();
+            meta.0
+                .insert("anthropic/maxResultSizeChars".into(), hint.into());
+            route.attr.meta = Some(meta);
+        }
+    }
+    router
 }
 
 /// Who this server is, as `initialize` says: name, version, title, icon, website.

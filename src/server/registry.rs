@@ -53,6 +53,10 @@ pub const TOOLS: &[ToolSpec] = &[
         name: "account_status",
         route: |tool| ToolRoute::new(tool, Switchboard::account_status),
     },
+    ToolSpec {
+        name: "read_answer",
+        route: |tool| ToolRoute::new(tool, Switchboard::read_answer),
+    },
 ];
 
 /// The entry named `name`.

@@ -1,9 +1,10 @@
 //! The MCP resources: the catalog (`openrouter://models`, `openrouter://models/{id}`), this
-//! server's spend (`switchboard://usage`) and router health (`switchboard://health`), as compact
-//! JSON with cache hints. Nothing secret goes in: every body passes through the key redaction.
+//! server's spend (`switchboard://usage`), router health (`switchboard://health`) and stored long
+//! answers (`switchboard://answers/{id}`), as compact JSON with cache hints. Nothing secret goes in: every body passes through the key redaction.
 
 use super::{health, usage};
 use crate::App;
+use crate::answers::{self, AnswerError};
 use crate::catalog::suggest::closest_ids;
 use crate::catalog::{ModelInfo, Snapshot, Source};
 use crate::pricing::{self, Price};
@@ -19,6 +20,8 @@ const MODEL_PREFIX: &str = "openrouter://models/";
 pub const MODEL_TEMPLATE: &str = "openrouter://models/{id}";
 pub const USAGE: &str = "switchboard://usage";
 pub const HEALTH: &str = "switchboard://health";
+const ANSWER_PREFIX: &str = "switchboard://answers/";
+pub const ANSWER_TEMPLATE: &str = "switchboard://answers/{id}";
 const JSON: &str = "application/json";
 /// Longest model id accepted, as in the tools.
 const MAX_ID_CHARS: usize = 256;
@@ -60,6 +63,10 @@ pub fn templates() -> Vec<ResourceTemplate> {
             .with_title("One OpenRouter model")
             .with_description("A model's whole catalog record: prices and fees, context and completion limits, modalities, capabilities. `id` is a catalog id such as openai/gpt-5-mini; its `/` may be sent as is or as %2F.")
             .with_mime_type(JSON),
+        ResourceTemplate::new(ANSWER_TEMPLATE, "answer")
+            .with_title("A stored long answer")
+            .with_description("The whole text of an answer that ask_model or compare_models cut at SWITCHBOARD_MAX_RESULT_CHARS; `id` is the result's answer_id. Kept for SWITCHBOARD_CONVERSATION_TTL.")
+            .with_mime_type(JSON),
     ]
 }
 
@@ -69,9 +76,13 @@ pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData>
         MODELS => catalog(app).await,
         USAGE => (usage::body(app).await, Duration::ZERO, CacheScope::Private),
         HEALTH => (health::body(app).await, Duration::ZERO, CacheScope::Private),
-        _ => match uri.strip_prefix(MODEL_PREFIX) {
-            Some(id) => model(app, id).await?,
-            None => return Err(unknown(uri)),
+        _ => match (
+            uri.strip_prefix(MODEL_PREFIX),
+            uri.strip_prefix(ANSWER_PREFIX),
+        ) {
+            (Some(id), _) => model(app, id).await?,
+            (_, Some(id)) => answer(app, id).await?,
+            _ => return Err(unknown(uri)),
         },
     };
     let text = app.redact(&body);
@@ -86,7 +97,7 @@ pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData>
 fn unknown(uri: &str) -> ErrorData {
     ErrorData::resource_not_found(
         format!(
-            "no resource `{}`; read {MODELS}, {MODEL_TEMPLATE}, {USAGE} or {HEALTH}",
+            "no resource `{}`; read {MODELS}, {MODEL_TEMPLATE}, {USAGE}, {HEALTH} or {ANSWER_TEMPLATE}",
             shown(uri)
         ),
         None,
@@ -217,6 +228,29 @@ fn record(m: &ModelInfo, catalog: CatalogOutput) -> ModelRecord<'_> {
         supports: &m.supports,
         catalog,
     }
+}
+
+#[derive(Serialize)]
+struct AnswerBody {
+    answer_id: String,
+    model: String,
+    total_chars: usize,
+    text: String,
+}
+
+/// A stored long answer, whole.
+async fn answer(app: &App, id: &str) -> Result<(String, Duration, CacheScope), ErrorData> {
+    let stored = answers::load(app, id).await.map_err(|error| match error {
+        AnswerError::Store(_) => ErrorData::internal_error(error.to_string(), None),
+        _ => ErrorData::resource_not_found(error.to_string(), None),
+    })?;
+    let body = AnswerBody {
+        answer_id: id.to_string(),
+        model: stored.model,
+        total_chars: stored.text.chars().count(),
+        text: stored.text,
+    };
+    Ok((to_json(&body), Duration::ZERO, CacheScope::Private))
 }
 
 /// The id in `openrouter://models/{id}`, percent-decoded (an RFC 6570 client sends `/` as %2F).

@@ -2,6 +2,7 @@
 
 use super::{AttemptOutput, ToolError, UsageOutput, input, models};
 use crate::App;
+use crate::answers;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
@@ -23,7 +24,7 @@ pub struct AskModelArgs {
     pub model: Option<String>,
     /// Tried in order if `model` fails. Default: the server's chain; [] for none.
     pub fallback_models: Option<Vec<String>>,
-    /// Answer length cap in tokens. Default 1024.
+    /// Answer length cap in tokens. Default 1024; 4096 for models that reason.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
@@ -56,6 +57,11 @@ pub struct AskModelOutput {
     pub truncated: bool,
     /// Follow-up requests that completed an answer cut by max_tokens.
     pub continuations: u32,
+    /// Set when `text` was cut at SWITCHBOARD_MAX_RESULT_CHARS; read the rest with read_answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_chars: Option<usize>,
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -81,7 +87,7 @@ pub async fn run(
         progress,
     };
     let answer = consult::answer(app, ask).await?;
-    Ok(output(&snapshot, answer, requested_model, started))
+    Ok(output(app, &snapshot, answer, requested_model, started).await)
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -92,22 +98,25 @@ fn prepare(
     max_cost: Option<f64>,
 ) -> Result<(Call, Option<Worst>, String), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
-    let max_tokens = input::max_tokens(args.max_tokens)?;
+    let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
     let requested_model = chain[0].clone();
     let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
+    let max_tokens = clamp::resolve(snapshot, &chain, asked_tokens);
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
-    let completion_limits = clamp::limits(snapshot, &chain, max_tokens);
+    let completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    let ceilings = clamp::ceilings(snapshot, &chain);
     let call = Call {
         chain,
         skipped,
         messages,
         max_tokens,
         completion_limits,
+        ceilings,
         temperature,
         cache,
         max_continuations: app.config.retry.max_continuations,
@@ -115,7 +124,9 @@ fn prepare(
     Ok((call, worst, requested_model))
 }
 
-fn output(
+/// Shapes the answer; a text over SWITCHBOARD_MAX_RESULT_CHARS is paged (see [`answers::paged`]).
+async fn output(
+    app: &App,
     snapshot: &Snapshot,
     Answer { routed, charge }: Answer,
     requested_model: String,
@@ -123,12 +134,19 @@ fn output(
 ) -> AskModelOutput {
     let completion = routed.completion;
     let saved = routed.cached.then_some(charge.usd);
+    // A response may name a dated canonical slug; answer with the catalog id.
+    let model = consult::catalog_id(snapshot, &routed.model);
+    let page = answers::paged(app, &model, completion.text, app.config.max_result_chars).await;
+    let usage = UsageOutput::new(&completion.usage, &charge, routed.cached);
+    let mut warnings = charge.warnings;
+    warnings.extend(page.warning);
     AskModelOutput {
-        usage: UsageOutput::new(&completion.usage, &charge, routed.cached),
-        warnings: charge.warnings,
-        text: completion.text,
-        // A response may name a dated canonical slug; answer with the catalog id.
-        model: consult::catalog_id(snapshot, &routed.model),
+        usage,
+        warnings,
+        text: page.text,
+        answer_id: page.answer_id,
+        total_chars: page.total_chars,
+        model,
         requested_model,
         provider: completion.provider,
         generation_id: completion.generation_id,

@@ -1,8 +1,12 @@
 //! `compare_models`: one prompt to several models at once; each model succeeds or fails on its own.
+//! With `judge_model`, one more call judges the answers (see [`super::judge`]). Each text gets an
+//! equal share of `SWITCHBOARD_MAX_RESULT_CHARS`, so the whole result stays within it.
 
+use super::judge::{self, Entry, Judgement};
 use super::models::PromptSize;
 use super::{ToolError, UsageOutput, input, models};
 use crate::App;
+use crate::answers;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
@@ -29,12 +33,14 @@ pub struct CompareModelsArgs {
     pub system: Option<String>,
     /// 2 to 8 model ids (no fallback).
     pub models: Vec<String>,
-    /// Answer length cap in tokens, per model. Default 1024.
+    /// Answer length cap in tokens, per model. Default 1024; 4096 for models that reason.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
+    /// A model that then compares the answers (anonymised) and ranks them. Spends credits.
+    pub judge_model: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -43,6 +49,11 @@ pub struct CompareModelsOutput {
     pub results: Vec<ModelResult>,
     pub total_cost_usd: f64,
     pub wall_ms: u64,
+    /// With judge_model: the judge's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<Judgement>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -51,6 +62,11 @@ pub struct ModelResult {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Set when `text` was cut; read the rest with read_answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_chars: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +80,8 @@ pub struct ModelResult {
     pub warnings: Vec<String>,
 }
 
-/// Runs every model concurrently. `on_done` is told as each model finishes (done, total).
+/// Runs every model concurrently, then the judge, then pages the texts. `on_done` is told as each
+/// model finishes (done, total).
 pub async fn run(
     app: &App,
     args: CompareModelsArgs,
@@ -72,10 +89,14 @@ pub async fn run(
 ) -> Result<CompareModelsOutput, ToolError> {
     let started = Instant::now();
     let messages = input::messages(args.prompt, args.messages, args.system)?;
-    let max_tokens = input::max_tokens(args.max_tokens)?;
+    let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (snapshot, unknown) = check_models(app, &args.models).await?;
+    let max_tokens = clamp::resolve(&snapshot, &args.models, asked_tokens);
+    if let Some(judge) = &args.judge_model {
+        judge::check(app, &snapshot, judge)?;
+    }
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let plans: Vec<_> = args
         .models
@@ -86,18 +107,23 @@ pub async fn run(
             None => plan(app, &snapshot, m, &mut size),
         })
         .collect();
+    if let Some(judge) = &args.judge_model {
+        judge::fits_budget(app, &snapshot, judge, &plans, &mut size).await?;
+    }
     let finished = AtomicUsize::new(0);
     let total = args.models.len();
     let runs = args.models.iter().zip(plans).map(|(model, plan)| async {
         let result = match plan {
-            Err(reason) => ModelResult::failed(model, reason, 0),
+            Err(reason) => (ModelResult::failed(model, reason, 0), None),
             Ok(worst) => {
+                let chain = vec![model.to_string()];
                 let call = Call {
-                    chain: vec![model.to_string()],
+                    chain: chain.clone(),
                     skipped: Vec::new(),
                     messages: messages.clone(),
                     max_tokens,
-                    completion_limits: clamp::limits(&snapshot, &[model.to_string()], max_tokens),
+                    completion_limits: clamp::limits(&snapshot, &chain, max_tokens, asked_tokens),
+                    ceilings: clamp::ceilings(&snapshot, &chain),
                     temperature,
                     cache,
                     max_continuations: app.config.retry.max_continuations,
@@ -108,19 +134,91 @@ pub async fn run(
         on_done(finished.fetch_add(1, Ordering::SeqCst) + 1, total);
         result
     });
-    let results = join_all(runs).await;
-    let total_cost_usd = pricing::usd(
-        results
-            .iter()
-            .filter_map(|r| r.usage.as_ref())
-            .map(|u| u.cost_usd)
-            .sum(),
-    );
+    let asked = join_all(runs).await;
+    let mut warnings = Vec::new();
+    let judgement = match &args.judge_model {
+        Some(id) => judged(app, &snapshot, id, &messages, &asked, cache, &mut warnings).await,
+        None => None,
+    };
+    let results = asked.into_iter().map(|(result, _)| result).collect();
+    let (results, judgement) = paged(app, results, judgement).await;
     Ok(CompareModelsOutput {
+        total_cost_usd: total_cost(&results, judgement.as_ref()),
         results,
-        total_cost_usd,
         wall_ms: millis(started.elapsed()),
+        judgement,
+        warnings,
     })
+}
+
+/// What every model and the judge cost, USD.
+fn total_cost(results: &[ModelResult], judgement: Option<&Judgement>) -> f64 {
+    let models: f64 = results
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.cost_usd)
+        .sum();
+    pricing::usd(models + judgement.map_or(0.0, |j| j.cost_usd))
+}
+
+/// The judge's verdict on the answers, or `None` (with a warning) when fewer than two answered.
+async fn judged(
+    app: &App,
+    snapshot: &Snapshot,
+    judge_model: &str,
+    question: &[ChatMessage],
+    asked: &[(ModelResult, Option<String>)],
+    cache: crate::router::CacheMode,
+    warnings: &mut Vec<String>,
+) -> Option<Judgement> {
+    let entries: Vec<Entry<'_>> = asked
+        .iter()
+        .filter_map(|(result, provider)| {
+            Some(Entry {
+                model: &result.model,
+                provider: provider.as_deref(),
+                text: result.text.as_deref().filter(|_| result.ok)?,
+            })
+        })
+        .collect();
+    if entries.len() < MIN_MODELS {
+        warnings.push(format!(
+            "judge_model was not asked: {} model(s) answered and a judgement needs {MIN_MODELS}",
+            entries.len()
+        ));
+        return None;
+    }
+    Some(judge::judge(app, snapshot, judge_model, question, &entries, cache).await)
+}
+
+/// Each text (and the judge's) within an equal share of `SWITCHBOARD_MAX_RESULT_CHARS`; a
+/// longer one is cut, and stored whole for read_answer.
+async fn paged(
+    app: &App,
+    mut results: Vec<ModelResult>,
+    mut judgement: Option<Judgement>,
+) -> (Vec<ModelResult>, Option<Judgement>) {
+    let texts = results.iter().filter(|r| r.text.is_some()).count();
+    let judged = judgement.as_ref().is_some_and(|j| j.text.is_some());
+    let share = app.config.max_result_chars / (texts + usize::from(judged)).max(1);
+    let pages = results.iter_mut().map(|r| async move {
+        if let Some(text) = r.text.take() {
+            let page = answers::paged(app, &r.model, text, share).await;
+            r.text = Some(page.text);
+            (r.answer_id, r.total_chars) = (page.answer_id, page.total_chars);
+            r.warnings.extend(page.warning);
+        }
+    });
+    join_all(pages).await;
+    if let Some(j) = judgement.as_mut()
+        && let Some(text) = j.text.take()
+    {
+        let page = answers::paged(app, &j.model, text, share).await;
+        j.text = Some(page.text);
+        (j.answer_id, j.total_chars) = (page.answer_id, page.total_chars);
+        j.warnings.extend(page.warning);
+    }
+    (results, judgement)
 }
 
 /// Why `model` is not asked at all, or its worst case when a cost cap applies.
@@ -174,8 +272,14 @@ async fn check_models(
     }
 }
 
-/// One model's answer, through the paid-call owner; a refusal or failure is this model's alone.
-async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst>) -> ModelResult {
+/// One model's answer (and the provider that served it), through the paid-call owner; a refusal
+/// or failure is this model's alone.
+async fn ask_one(
+    app: &App,
+    snapshot: &Snapshot,
+    call: Call,
+    worst: Option<Worst>,
+) -> (ModelResult, Option<String>) {
     let started = Instant::now();
     let model = call.chain[0].clone();
     let ask = Ask {
@@ -189,27 +293,33 @@ async fn ask_one(app: &App, snapshot: &Snapshot, call: Call, worst: Option<Worst
     };
     let result = consult::answer(app, ask).await;
     let latency_ms = millis(started.elapsed());
-    match result {
-        Ok(Answer { routed, charge }) => ModelResult {
-            model,
-            ok: true,
-            usage: Some(UsageOutput::new(
-                &routed.completion.usage,
-                &charge,
-                routed.cached,
-            )),
-            text: Some(routed.completion.text),
-            error: None,
-            latency_ms,
-            cached: routed.cached,
-            truncated: routed.truncated,
-            warnings: charge.warnings,
-        },
+    let failed = match result {
+        Ok(Answer { routed, charge }) => {
+            let answered = ModelResult {
+                model,
+                ok: true,
+                usage: Some(UsageOutput::new(
+                    &routed.completion.usage,
+                    &charge,
+                    routed.cached,
+                )),
+                text: Some(routed.completion.text),
+                answer_id: None,
+                total_chars: None,
+                error: None,
+                latency_ms,
+                cached: routed.cached,
+                truncated: routed.truncated,
+                warnings: charge.warnings,
+            };
+            return (answered, routed.completion.provider);
+        }
         Err(error @ ToolError::Route(_)) => {
             ModelResult::failed(&model, app.redact(&error.to_string()), latency_ms)
         }
         Err(refusal) => ModelResult::failed(&model, refusal.to_string(), 0),
-    }
+    };
+    (failed, None)
 }
 
 impl ModelResult {
@@ -218,6 +328,8 @@ impl ModelResult {
             model: model.to_string(),
             ok: false,
             text: None,
+            answer_id: None,
+            total_chars: None,
             error: Some(error),
             usage: None,
             latency_ms,

@@ -27,7 +27,7 @@ pub struct EstimateCostArgs {
     pub prompt: Option<String>,
     pub messages: Option<Vec<ChatMessage>>,
     pub prompt_tokens: Option<i64>,
-    /// Expected answer tokens per call. Default 1024.
+    /// Expected answer tokens per call. Default 1024; 4096 for models that reason.
     pub completion_tokens: Option<i64>,
     /// Number of calls the costs cover. Default 1.
     pub calls: Option<i64>,
@@ -54,11 +54,12 @@ pub struct Estimate {
 
 pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput, ToolError> {
     let ids = model_ids(args.models, args.model)?;
-    let completion_tokens = u64::from(input::token_count(
-        "completion_tokens",
-        args.completion_tokens,
-        1024,
-    )?);
+    // Absent: each model's default max_tokens (4096 for models that reason).
+    let completion_tokens = args
+        .completion_tokens
+        .map(|n| input::token_count("completion_tokens", Some(n), input::DEFAULT_MAX_TOKENS))
+        .transpose()?
+        .map(u64::from);
     let calls = match args.calls {
         None => 1,
         Some(n) if (1..=MAX_CALLS).contains(&n) => n as u64,
@@ -87,7 +88,11 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
         prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
     let mut estimates: Vec<Estimate> = priced
         .into_iter()
-        .map(|(id, model)| estimate(model, id, prompt_tokens, completion_tokens, calls))
+        .map(|(id, model)| {
+            let completion = completion_tokens
+                .unwrap_or_else(|| u64::from(crate::router::clamp::default_for(&snapshot, id)));
+            estimate(model, id, prompt_tokens, completion, calls)
+        })
         .collect();
     estimates.sort_by(|a, b| match (a.total_cost_usd, b.total_cost_usd) {
         (Some(x), Some(y)) => x.total_cmp(&y),

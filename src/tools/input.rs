@@ -11,7 +11,7 @@ pub const MAX_PROMPT_BYTES: usize = 1024 * 1024;
 pub const MAX_MESSAGES: usize = 500;
 /// Largest `max_tokens` accepted.
 pub const MAX_TOKENS_LIMIT: i64 = 1_000_000;
-pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+pub use crate::router::clamp::DEFAULT_MAX_TOKENS;
 /// Largest `max_cost_usd` accepted, in USD: anything above is surely a typo.
 pub const MAX_COST_LIMIT: f64 = 1_000_000.0;
 /// Most characters of user input an error message repeats.
@@ -92,9 +92,12 @@ fn check_messages(messages: Vec<ChatMessage>) -> Result<Vec<ChatMessage>, ToolEr
     Ok(messages)
 }
 
-/// `max_tokens`, default 1024.
-pub fn max_tokens(value: Option<i64>) -> Result<u32, ToolError> {
-    token_count("max_tokens", value, DEFAULT_MAX_TOKENS)
+/// `max_tokens` when given (checked); `None` leaves the per-model default
+/// ([`crate::router::clamp::resolve`]: 1024, or 4096 for models that reason).
+pub fn max_tokens(value: Option<i64>) -> Result<Option<u32>, ToolError> {
+    value
+        .map(|v| token_count("max_tokens", Some(v), DEFAULT_MAX_TOKENS))
+        .transpose()
 }
 
 /// A positive token count no larger than [`MAX_TOKENS_LIMIT`], or `default` when absent.
@@ -226,7 +229,8 @@ mod tests {
 
     #[test]
     fn numbers_are_range_checked() {
-        assert_eq!(max_tokens(None).unwrap(), 1024);
+        assert_eq!(max_tokens(None).unwrap(), None);
+        assert_eq!(max_tokens(Some(7)).unwrap(), Some(7));
         let err = max_tokens(Some(-5)).unwrap_err().to_string();
         assert!(
             err.contains("`max_tokens`") && err.contains("got -5"),

@@ -7,8 +7,10 @@ pub mod compare_models;
 pub mod error;
 pub mod estimate_cost;
 pub mod input;
+pub mod judge;
 pub mod list_models;
 pub mod models;
+pub mod read_answer;
 
 pub use error::ToolError;
 

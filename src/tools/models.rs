@@ -130,6 +130,16 @@ impl<'a> PromptSize<'a> {
         }
     }
 
+    /// A prompt whose token count is already known (or bounded from above): `tokens` stands in
+    /// for counting `messages`, e.g. a judge's prompt before the answers it will read exist.
+    pub fn with_tokens(messages: &'a [ChatMessage], max_tokens: u32, tokens: u64) -> Self {
+        Self {
+            messages,
+            max_tokens,
+            counted: Some(tokens),
+        }
+    }
+
     pub fn max_tokens(&self) -> u32 {
         self.max_tokens
     }

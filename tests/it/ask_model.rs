@@ -85,8 +85,8 @@ async fn uses_the_default_model_and_an_explicit_max_tokens() {
     assert_eq!(out["requested_model"], "openai/gpt-5-mini");
     let sent = fake.chat_requests(None).await;
     assert_eq!(
-        sent[0]["max_tokens"], 1024,
-        "max_tokens is always sent, default 1024"
+        sent[0]["max_tokens"], 4096,
+        "max_tokens is always sent, default 4096 for a model that reasons"
     );
     server.stop().await;
 }

@@ -21,9 +21,10 @@ async fn a_call_whose_worst_case_passes_the_budget_is_refused_with_the_figures()
             json!({"prompt": "hi", "model": "anthropic/claude-sonnet-4.5", "fallback_models": []}),
         )
         .await;
-    // 8 prompt tokens at $3/1M + 1024 completion tokens at $15/1M.
+    // 8 prompt tokens at $3/1M + 4096 completion tokens (the default of a model that reasons)
+    // at $15/1M.
     assert!(
-        error.starts_with("budget: the worst case $0.015384 (8 prompt tokens + max_tokens 1024 on anthropic/claude-sonnet-4.5)"),
+        error.starts_with("budget: the worst case $0.061464 (8 prompt tokens + max_tokens 4096 on anthropic/claude-sonnet-4.5)"),
         "{error}"
     );
     assert!(

@@ -68,7 +68,17 @@ async fn counts_real_text_with_o200k_base() {
     );
     // "Hello" "," " world" "!" plus the chat format: role (1) + 3 per message + 3 reply priming.
     assert_eq!(out["estimates"][0]["prompt_tokens"], 4 + 1 + 3 + 3);
-    assert_eq!(out["estimates"][0]["completion_tokens"], 1024);
+    assert_eq!(
+        out["estimates"][0]["completion_tokens"], 4096,
+        "the default max_tokens of a model that reasons"
+    );
+    let plain = server
+        .call_ok(
+            "estimate_cost",
+            json!({"model": "mistralai/mistral-small-3.2-24b-instruct", "prompt": "Hello, world!"}),
+        )
+        .await;
+    assert_eq!(plain["estimates"][0]["completion_tokens"], 1024);
 
     let long = "The quick brown fox jumps over the lazy dog. ".repeat(200);
     let out = server

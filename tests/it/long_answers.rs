@@ -198,11 +198,104 @@ async fn a_continuation_that_would_pass_the_budget_is_not_sent() {
 }
 
 #[tokio::test]
-async fn reasoning_that_uses_the_whole_max_tokens_is_an_error_saying_how_many_and_what_to_raise() {
+async fn reasoning_that_uses_the_whole_max_tokens_is_retried_once_with_more_and_both_are_paid() {
+    let fake = FakeOpenRouter::start().await;
+    fake.reasoning(SONNET, thinker(3000, "The answer is 42."))
+        .await;
+    let server = McpServer::start(&fake).await;
+    let out = server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": "hard", "model": SONNET, "fallback_models": [], "max_tokens": 200}),
+        )
+        .await;
+    assert_eq!(out["text"], "The answer is 42.", "{out}");
+    assert_eq!(out["finish_reason"], "stop");
+    let sent: Vec<_> = fake
+        .chat_requests(Some(SONNET))
+        .await
+        .iter()
+        .map(|r| r["max_tokens"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sent, vec![200, 200 + 4096], "one retry, with more room");
+    let attempts = out["attempts"].as_array().unwrap();
+    assert_eq!(attempts[0]["outcome"], "retried", "{out}");
+    assert!(
+        attempts[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("reasoning used 200 tokens"),
+        "{out}"
+    );
+    assert_eq!(attempts[1]["outcome"], "ok");
+    assert!(
+        attempts[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("retried with max_tokens 4296"),
+        "{out}"
+    );
+    // The fake bills $1 per 1M tokens: (10 prompt + 200) for the empty answer, then
+    // (10 + 3000 reasoning + 4 words).
+    assert!(
+        close(
+            out["usage"]["cost_usd"].as_f64().unwrap(),
+            0.000_210 + 0.003_014
+        ),
+        "{out}"
+    );
+    assert_eq!(out["usage"]["completion_tokens"], 200 + 3004);
+    assert_eq!(out["usage"]["reasoning_tokens"], 200 + 3000);
+    let status = server.call_ok("account_status", json!({})).await;
+    assert!(
+        close(status["budget"]["spent_usd"].as_f64().unwrap(), 0.003_224),
+        "both requests are in the ledger: {status}"
+    );
+    let again = server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": "hard", "model": SONNET, "fallback_models": [], "max_tokens": 200}),
+        )
+        .await;
+    assert_eq!(
+        again["cached"], true,
+        "the complete answer is cached: {again}"
+    );
+    assert_eq!(again["text"], "The answer is 42.");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn reasoning_that_uses_the_whole_max_tokens_with_no_room_for_the_retry_is_a_clear_error() {
     let fake = FakeOpenRouter::start().await;
     fake.reasoning(SONNET, thinker(3000, "Never reached."))
         .await;
+    // The first request's worst case (about $0.003) fits in max_cost_usd; the retry's (4296
+    // completion tokens at $15/1M, about $0.064) does not.
     let server = McpServer::start(&fake).await;
+    let error = server
+        .call_err(
+            "ask_model",
+            json!({"prompt": "hard", "model": SONNET, "fallback_models": [], "max_tokens": 200,
+                   "max_cost_usd": 0.01}),
+        )
+        .await;
+    assert!(
+        error.contains("reasoning used 200 tokens") && error.contains("raise max_tokens"),
+        "{error}"
+    );
+    assert!(
+        error.contains("retry with max_tokens 4296 was not sent") && error.contains("max_cost_usd"),
+        "{error}"
+    );
+    assert_eq!(fake.chat_requests(Some(SONNET)).await.len(), 1);
+
+    // The same with a budget that holds the first request but not the retry: the empty answer
+    // was billed, and its cost is in the ledger.
+    let fake = FakeOpenRouter::start().await;
+    fake.reasoning(SONNET, thinker(3000, "Never reached."))
+        .await;
+    let server = McpServer::start_with(&fake, &[("SWITCHBOARD_BUDGET_USD", "0.01")]).await;
     let error = server
         .call_err(
             "ask_model",
@@ -210,8 +303,51 @@ async fn reasoning_that_uses_the_whole_max_tokens_is_an_error_saying_how_many_an
         )
         .await;
     assert!(
-        error.contains("reasoning used 200 tokens") && error.contains("raise max_tokens"),
+        error.contains("reasoning used 200 tokens") && error.contains("SWITCHBOARD_BUDGET_USD"),
         "{error}"
     );
+    let status = server.call_ok("account_status", json!({})).await;
+    assert!(
+        close(status["budget"]["spent_usd"].as_f64().unwrap(), 0.000_210),
+        "the billed empty answer is charged: {status}"
+    );
+    assert_eq!(status["budget"]["reserved_usd"], 0.0, "{status}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn with_the_defaults_a_model_that_reasons_3000_tokens_answers_completely() {
+    let fake = FakeOpenRouter::start().await;
+    let answer = words(150);
+    fake.reasoning("openai/gpt-5-mini", thinker(3000, &answer))
+        .await;
+    let server = McpServer::start(&fake).await;
+    let out = server
+        .call_ok("ask_model", json!({"prompt": "a hard question"}))
+        .await;
+    assert_eq!(out["text"], answer.as_str(), "{out}");
+    assert_eq!(out["model"], "openai/gpt-5-mini");
+    assert_eq!(out["finish_reason"], "stop");
+    assert_eq!(out["truncated"], false);
+    assert_eq!(out["usage"]["reasoning_tokens"], 3000);
+    let sent = fake.chat_requests(Some("openai/gpt-5-mini")).await;
+    assert_eq!(sent.len(), 1, "answered by the first request");
+    assert_eq!(sent[0]["max_tokens"], 4096);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_model_that_does_not_reason_keeps_the_1024_default() {
+    let fake = FakeOpenRouter::start().await;
+    let plain = "mistralai/mistral-small-3.2-24b-instruct";
+    fake.answer(plain, "plain", 0.0).await;
+    let server = McpServer::start(&fake).await;
+    server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": "hi", "model": plain, "fallback_models": []}),
+        )
+        .await;
+    assert_eq!(fake.chat_requests(Some(plain)).await[0]["max_tokens"], 1024);
     server.stop().await;
 }

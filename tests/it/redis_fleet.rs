@@ -295,3 +295,37 @@ async fn a_replica_killed_mid_call_frees_its_lease_and_its_reservation_expires()
     );
     drop(survivor);
 }
+
+#[tokio::test]
+async fn a_long_answer_stored_by_one_replica_is_read_back_on_another() {
+    let redis = RedisServer::start();
+    let fake = FakeOpenRouter::start().await;
+    let long: String = (0..60)
+        .map(|i| format!("{i:04} {}\n", "y".repeat(95)))
+        .collect();
+    fake.answer(MODEL, &long, 0.001).await;
+    let pages = [("SWITCHBOARD_MAX_RESULT_CHARS", "1000")];
+    let replicas = fleet(&fake, &redis, 2, &pages).await;
+    let first = call(&replicas[0], "ask_model", ask("write at length")).await;
+    let out = &first["structuredContent"];
+    let id = out["answer_id"]
+        .as_str()
+        .expect("a long answer has an answer_id");
+    let shown = out["text"].as_str().unwrap().chars().count();
+    assert!(shown < long.chars().count(), "{first}");
+    let mut text = out["text"].as_str().unwrap().to_string();
+    let mut offset = Some(shown as u64);
+    while let Some(at) = offset {
+        let args = json!({"answer_id": id, "offset": at});
+        let page = call(&replicas[1], "read_answer", args).await;
+        assert_ne!(page["isError"], true, "{page}");
+        text += page["structuredContent"]["text"].as_str().unwrap();
+        offset = page["structuredContent"]["next_offset"].as_u64();
+    }
+    assert_eq!(text.len(), long.len(), "{first}");
+    assert_eq!(
+        text, long,
+        "the other replica reads the stored answer from Redis"
+    );
+    assert_eq!(fake.chat_requests(None).await.len(), 1);
+}

@@ -77,10 +77,15 @@ async fn every_resource_and_template_is_listed_and_reads_as_compact_json() {
         .await
         .unwrap()
         .resource_templates;
-    assert_eq!(templates.len(), 1);
-    assert_eq!(templates[0].uri_template, "openrouter://models/{id}");
-    assert!(templates[0].title.is_some());
-    assert_eq!(templates[0].mime_type.as_deref(), Some("application/json"));
+    let uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    assert_eq!(
+        uris,
+        ["openrouter://models/{id}", "switchboard://answers/{id}"]
+    );
+    for template in &templates {
+        assert!(template.title.is_some(), "{}", template.uri_template);
+        assert_eq!(template.mime_type.as_deref(), Some("application/json"));
+    }
 
     let (catalog, result) = read_json(&server, "openrouter://models").await;
     assert_eq!(catalog["catalog"]["source"], "live");

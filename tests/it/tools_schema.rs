@@ -6,12 +6,13 @@
 use crate::support::{FakeOpenRouter, McpServer};
 
 /// The SPEC names, which the one list must hold.
-const SPEC_TOOLS: [&str; 5] = [
+const SPEC_TOOLS: [&str; 6] = [
     "account_status",
     "ask_model",
     "compare_models",
     "estimate_cost",
     "list_models",
+    "read_answer",
 ];
 /// What every host pays for in every conversation.
 const MAX_TOOLS_LIST_BYTES: usize = 8 * 1024;
