@@ -4,7 +4,7 @@
 //! skipped by all; the in-process state stays in front and is what a Redis out of reach leaves.
 
 use crate::store::RedisStore;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,8 @@ pub struct Cooldowns {
     period: Duration,
     models: Mutex<HashMap<String, Health>>,
     shared: Option<RedisStore>,
+    /// Models seen with a failure streak in the fleet (Redis): a success clears it there.
+    fleet_streaks: Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,6 +33,7 @@ impl Cooldowns {
             period,
             models: Mutex::new(HashMap::new()),
             shared: None,
+            fleet_streaks: Mutex::new(HashSet::new()),
         }
     }
 
@@ -48,11 +51,19 @@ impl Cooldowns {
             return local;
         };
         match redis.cooling(models).await {
-            Ok(fleet) => local
-                .into_iter()
-                .zip(fleet)
-                .map(|(here, there)| here.max(there))
-                .collect(),
+            Ok(fleet) => {
+                let mut streaks = self.fleet_streaks.lock().unwrap_or_else(|e| e.into_inner());
+                for (model, (_, streak)) in models.iter().zip(&fleet) {
+                    if *streak {
+                        streaks.insert(model.clone());
+                    }
+                }
+                local
+                    .into_iter()
+                    .zip(fleet)
+                    .map(|(here, (there, _))| here.max(there))
+                    .collect()
+            }
             Err(error) => {
                 tracing::debug!(%error, "fleet cooldowns unknown; using this replica's");
                 local
@@ -69,8 +80,18 @@ impl Cooldowns {
             .filter(|d| !d.is_zero())
     }
 
+    /// A success ends the model's streak here and, when one was seen, in the fleet (so a call
+    /// to a healthy model costs no round trip for it).
     pub async fn record_success(&self, model: &str) {
-        self.forget(model);
+        let had_streak = self.forget(model);
+        let fleet_streak = self
+            .fleet_streaks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(model);
+        if !(had_streak || fleet_streak) {
+            return;
+        }
         if let Some(redis) = &self.shared
             && let Err(error) = redis.model_answered(model).await
         {
@@ -78,14 +99,14 @@ impl Cooldowns {
         }
     }
 
-    fn forget(&self, model: &str) {
+    /// Ends the streak here; whether there was one.
+    fn forget(&self, model: &str) -> bool {
         let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        if models
-            .remove(model)
-            .is_some_and(|h| h.cooling_until.is_some())
-        {
+        let removed = models.remove(model);
+        if removed.is_some_and(|h| h.cooling_until.is_some()) {
             tracing::info!(model, "model answered again; cooldown cleared");
         }
+        removed.is_some()
     }
 
     /// Counts a failed attempt; the `threshold`-th in a row (and every one after, while the model

@@ -131,19 +131,26 @@ impl RedisStore {
         .await
     }
 
-    /// How long each of `models` still cools down (one round trip for all).
-    pub async fn cooling(&self, models: &[String]) -> Result<Vec<Option<Duration>>, StoreError> {
+    /// How long each of `models` still cools down, and whether it has a failure streak
+    /// anywhere in the fleet (one round trip for all).
+    pub async fn cooling(
+        &self,
+        models: &[String],
+    ) -> Result<Vec<(Option<Duration>, bool)>, StoreError> {
         let mut pipe = redis::pipe();
         for model in models {
             pipe.cmd("PTTL").arg(cooling_key(model));
+            pipe.cmd("EXISTS").arg(streak_key(model));
         }
-        let left: Vec<i64> = self
+        let replies: Vec<i64> = self
             .run(|mut c| async move { pipe.query_async(&mut c).await })
             .await?;
-        Ok(left
-            .into_iter()
-            .map(|ms| u64::try_from(ms).ok().filter(|ms| *ms > 0))
-            .map(|ms| ms.map(Duration::from_millis))
+        Ok(replies
+            .chunks(2)
+            .map(|pair| {
+                let left = u64::try_from(pair[0]).ok().filter(|ms| *ms > 0);
+                (left.map(Duration::from_millis), pair.get(1) == Some(&1))
+            })
             .collect())
     }
 }
