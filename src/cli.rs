@@ -408,6 +408,9 @@ pub struct AskArgs {
     pub max_tokens: Option<i64>,
     #[arg(long)]
     pub temperature: Option<f64>,
+    /// Continue an earlier exchange: the conversation_id an earlier answer printed
+    #[arg(long)]
+    pub conversation: Option<String>,
     /// Print the tool's JSON output (with usage and attempts) instead of the text
     #[arg(long)]
     pub json: bool,

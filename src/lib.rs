@@ -15,6 +15,7 @@
 //!   [`audit`]: the JSON line per tool call made from those events.
 //! - [`answers`]: long answers paged at `SWITCHBOARD_MAX_RESULT_CHARS`, kept whole for
 //!   `read_answer`.
+//! - [`conversation`]: the transcripts behind `conversation_id`, kept in the data store.
 //! - [`tools`]: the MCP tools, each in its own file, and [`server`], the rmcp handler (its
 //!   [`server::TOOLS`] is the one list of tools).
 //! - [`mask`] and [`attach`]: masking secrets and PII, and reading attachments inside the allowed
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consult;
+pub mod conversation;
 pub mod mask;
 pub mod metrics;
 pub mod openrouter;

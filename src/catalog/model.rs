@@ -27,6 +27,32 @@ pub struct ModelInfo {
     pub output_modalities: Vec<String>,
     pub supports: Vec<&'static str>,
     pub max_completion_tokens: Option<u64>,
+    /// The catalog's `supported_parameters` as sent (empty when the catalog does not say).
+    pub parameters: Vec<String>,
+    /// The catalog's `reasoning` object, when it has one that parses.
+    pub reasoning: Option<Reasoning>,
+}
+
+/// How a model reasons, from the catalog's `reasoning` object. Missing or null fields are unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Reasoning {
+    /// Reasoning cannot be turned off: never send such a model a disable.
+    #[serde(default)]
+    pub mandatory: Option<bool>,
+    #[serde(default)]
+    pub default_effort: Option<String>,
+    /// The `reasoning.effort` values it takes; unknown when absent.
+    #[serde(default)]
+    pub supported_efforts: Option<Vec<String>>,
+    /// Whether it takes `reasoning.max_tokens`; unknown when absent.
+    #[serde(default)]
+    pub supports_max_tokens: Option<bool>,
+}
+
+impl Reasoning {
+    pub fn is_mandatory(&self) -> bool {
+        self.mandatory == Some(true)
+    }
 }
 
 impl ModelInfo {
@@ -43,6 +69,7 @@ impl ModelInfo {
         };
         Self {
             supports: supports(&model.supported_parameters),
+            reasoning: model.reasoning.and_then(|r| serde_json::from_value(r).ok()),
             prompt_price,
             completion_price,
             fees,
@@ -60,6 +87,7 @@ impl ModelInfo {
                 model.name
             },
             canonical_slug: model.canonical_slug,
+            parameters: model.supported_parameters,
             id: model.id,
         }
     }
@@ -77,6 +105,17 @@ impl ModelInfo {
 
     pub fn supports(&self, capability: &str) -> bool {
         self.supports.contains(&capability)
+    }
+
+    /// Whether the catalog lists `parameter` in `supported_parameters`; `None` when it lists
+    /// none at all (a gateway's list, which says nothing either way).
+    pub fn takes(&self, parameter: &str) -> Option<bool> {
+        (!self.parameters.is_empty()).then(|| self.parameters.iter().any(|p| p == parameter))
+    }
+
+    /// Whether reasoning is mandatory for this model (the catalog's `reasoning.mandatory`).
+    pub fn is_mandatory(&self) -> bool {
+        self.reasoning.as_ref().is_some_and(Reasoning::is_mandatory)
     }
 
     /// Everything this model charges for, as the budget prices it.
@@ -222,6 +261,39 @@ mod tests {
         .unwrap();
         let priced = ModelInfo::from_api(priced);
         assert_eq!(priced.worst_case_pricing(Some(50.0)), priced.pricing());
+    }
+
+    #[test]
+    fn reads_the_reasoning_object_and_tolerates_an_odd_one() {
+        let api: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "a/thinker", "supported_parameters": ["reasoning", "max_tokens"],
+            "reasoning": {"mandatory": true, "default_effort": "medium",
+                          "supported_efforts": ["low", "medium", "high"], "supports_max_tokens": null}
+        }))
+        .unwrap();
+        let saved = serde_json::to_value(&api).unwrap();
+        assert_eq!(
+            saved["reasoning"]["mandatory"], true,
+            "kept in the saved catalog"
+        );
+        let model = ModelInfo::from_api(api);
+        assert!(model.is_mandatory());
+        let reasoning = model.reasoning.clone().unwrap();
+        assert_eq!(reasoning.supported_efforts.unwrap().len(), 3);
+        assert_eq!(reasoning.supports_max_tokens, None);
+        assert_eq!(model.takes("reasoning"), Some(true));
+        assert_eq!(model.takes("structured_outputs"), Some(false));
+        let odd: ApiModel = serde_json::from_value(serde_json::json!({
+            "id": "a/odd", "reasoning": "yes"
+        }))
+        .unwrap();
+        let odd = ModelInfo::from_api(odd);
+        assert!(odd.reasoning.is_none() && !odd.is_mandatory());
+        assert_eq!(
+            odd.takes("reasoning"),
+            None,
+            "no parameters listed: unknown"
+        );
     }
 
     #[test]

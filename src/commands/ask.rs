@@ -15,6 +15,7 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         model: args.model,
         max_tokens: args.max_tokens,
         temperature: args.temperature,
+        conversation_id: args.conversation,
         ..AskModelArgs::default()
     };
     let mut output = ask_model::run(app, tool_args, &mut |_, _| {})
@@ -26,6 +27,8 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         return print_json(&output);
     }
     tracing::info!(model = %output.model, cost_usd = output.usage.cost_usd, latency_ms = output.latency_ms, "answered");
+    // The answer alone goes to stdout; how to continue it goes beside it, to stderr.
+    eprintln!("continue with: --conversation {}", output.conversation_id);
     print_lines(&[output.text])
 }
 

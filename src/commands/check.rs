@@ -122,6 +122,7 @@ async fn check_chat(app: &App) -> (bool, String) {
         max_tokens: CHAT_MAX_TOKENS,
         temperature: None,
         stream: true,
+        ..ChatRequest::default()
     };
     let started = Instant::now();
     let completion = match app.client.chat(&request, &mut |_| {}).await {

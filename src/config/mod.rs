@@ -252,7 +252,15 @@ fn provider(
         return Ok(None);
     };
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
+        Ok(serde_json::Value::Object(map)) => {
+            match crate::tools::consult_args::check_provider(&map) {
+                Ok(()) => Ok(Some(map)),
+                Err(p) => Err(invalid(
+                    "SWITCHBOARD_PROVIDER",
+                    format!("key `{}` {}", p.key, p.problem),
+                )),
+            }
+        }
         Ok(_) => Err(invalid(
             "SWITCHBOARD_PROVIDER",
             "must be a JSON object such as {\"sort\":\"price\"}".to_string(),
@@ -386,6 +394,14 @@ mod tests {
             ..Settings::default()
         });
         assert!(err.contains("SWITCHBOARD_MASK"), "{err}");
+        let err = bad(Settings {
+            provider_preferences: Some(r#"{"sort":"fastest"}"#.into()),
+            ..Settings::default()
+        });
+        assert!(
+            err.contains("SWITCHBOARD_PROVIDER") && err.contains("`sort`"),
+            "{err}"
+        );
         let err = bad(Settings {
             max_result_chars: Some(10),
             ..Settings::default()

@@ -418,6 +418,7 @@ mod tests {
             max_tokens: 64,
             temperature: None,
             stream,
+            ..ChatRequest::default()
         }
     }
 

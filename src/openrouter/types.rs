@@ -41,7 +41,7 @@ impl ChatMessage {
 
 /// The body of `POST /chat/completions`. `max_tokens` is always explicit: without it OpenRouter's
 /// credit pre-check assumes the model's maximum output and may answer 402.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ChatRequest {
     pub model: String,
     /// OpenRouter-native fallback: the whole chain, tried in order by OpenRouter itself.
@@ -52,6 +52,15 @@ pub struct ChatRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     pub stream: bool,
+    /// `{effort | max_tokens, exclude, enabled}`: how much the model reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<serde_json::Value>,
+    /// Structured output: `{type: "json_schema", json_schema: {name, strict, schema}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<serde_json::Value>,
+    /// Provider routing preferences (`order`, `only`, `sort`, `require_parameters`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Token counts and the charged cost, as OpenRouter reports them.
@@ -168,6 +177,10 @@ pub struct ApiModel {
     pub top_provider: Option<TopProvider>,
     #[serde(default)]
     pub supported_parameters: Vec<String>,
+    /// How the model reasons (`mandatory`, `supported_efforts`, ...); absent for models that do
+    /// not, and in older catalogs. Kept as sent: one odd entry must not fail the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<serde_json::Value>,
     /// LiteLLM's `/models` names the limits of the models it knows (no prices): the context
     /// window and the longest answer, in tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -246,6 +259,7 @@ mod tests {
             max_tokens: 16,
             temperature: None,
             stream: true,
+            ..ChatRequest::default()
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@ pub mod cooldown;
 pub mod deadline;
 mod flight;
 pub mod retry;
+pub mod shape;
 
 pub use attempt::{Attempt, Outcome};
 pub use cooldown::Cooldowns;
@@ -55,18 +56,27 @@ pub struct Call {
     pub cache: CacheMode,
     /// Follow-up requests allowed to complete an answer cut by `max_tokens`.
     pub max_continuations: u32,
+    /// The `reasoning` object each model is sent; a model absent here is sent none.
+    pub reasoning: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The schema the answer must match (`response_format`), checked before it is accepted.
+    pub structured: Option<shape::Structured>,
+    /// Provider preferences, sent as they are.
+    pub provider: Option<serde_json::Map<String, serde_json::Value>>,
+    /// What the switchboard changed for a model (said on its attempts).
+    pub notes: std::collections::BTreeMap<String, String>,
 }
 
 impl Call {
     /// The cache and single-flight key.
     pub fn key(&self) -> String {
-        KeyMaterial {
+        let base = KeyMaterial {
             chain: &self.chain,
             messages: &self.messages,
             max_tokens: self.max_tokens,
             temperature: self.temperature,
         }
-        .key()
+        .key();
+        shape::key(self, base)
     }
 }
 
@@ -292,7 +302,7 @@ impl ModelRouter {
                 .completion_limits
                 .get(&request.model)
                 .map_or(call.max_tokens, |t| t.asked);
-            let note = clamp::note(asked, request.max_tokens);
+            let note = shape::note(clamp::note(asked, request.max_tokens), call, &request.model);
             let walk = Walk {
                 deadline,
                 is_last: position == last,
@@ -307,6 +317,9 @@ impl ModelRouter {
             };
             let outcome = self
                 .try_model(request, &walk, &mut attempts, progress)
+                .await;
+            let outcome = self
+                .checked(call, request, &walk, &mut attempts, progress, outcome)
                 .await;
             match outcome {
                 ModelResult::Answered(Finished {
@@ -586,7 +599,7 @@ impl ModelRouter {
 }
 
 fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest {
-    ChatRequest {
+    let mut request = ChatRequest {
         model: model.to_string(),
         models,
         messages: call.messages.clone(),
@@ -596,7 +609,10 @@ fn request(call: &Call, model: &str, models: Option<Vec<String>>) -> ChatRequest
             .map_or(call.max_tokens, |t| t.sent),
         temperature: call.temperature,
         stream: true,
-    }
+        ..ChatRequest::default()
+    };
+    shape::apply(call, model, &mut request);
+    request
 }
 
 /// Failures that say the model (not the request, not the account) is unwell: transient errors,

@@ -22,6 +22,8 @@ pub const USAGE: &str = "switchboard://usage";
 pub const HEALTH: &str = "switchboard://health";
 const ANSWER_PREFIX: &str = "switchboard://answers/";
 pub const ANSWER_TEMPLATE: &str = "switchboard://answers/{id}";
+const CONVERSATION_PREFIX: &str = "switchboard://conversations/";
+pub const CONVERSATION_TEMPLATE: &str = "switchboard://conversations/{id}";
 const JSON: &str = "application/json";
 /// Longest model id accepted, as in the tools.
 const MAX_ID_CHARS: usize = 256;
@@ -67,6 +69,10 @@ pub fn templates() -> Vec<ResourceTemplate> {
             .with_title("A stored long answer")
             .with_description("The whole text of an answer that ask_model or compare_models cut at SWITCHBOARD_MAX_RESULT_CHARS; `id` is the result's answer_id. Kept for SWITCHBOARD_CONVERSATION_TTL.")
             .with_mime_type(JSON),
+        ResourceTemplate::new(CONVERSATION_TEMPLATE, "conversation")
+            .with_title("A conversation's transcript")
+            .with_description("The messages of a conversation_id as sent upstream, each answer as an assistant turn, and the model that gave each answer.")
+            .with_mime_type(JSON),
     ]
 }
 
@@ -76,6 +82,7 @@ pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData>
         MODELS => catalog(app).await,
         USAGE => (usage::body(app).await, Duration::ZERO, CacheScope::Private),
         HEALTH => (health::body(app).await, Duration::ZERO, CacheScope::Private),
+        _ if uri.starts_with(CONVERSATION_PREFIX) => conversation(app, uri).await?,
         _ => match (
             uri.strip_prefix(MODEL_PREFIX),
             uri.strip_prefix(ANSWER_PREFIX),
@@ -97,11 +104,23 @@ pub async fn read(app: &App, uri: &str) -> Result<ReadResourceResult, ErrorData>
 fn unknown(uri: &str) -> ErrorData {
     ErrorData::resource_not_found(
         format!(
-            "no resource `{}`; read {MODELS}, {MODEL_TEMPLATE}, {USAGE}, {HEALTH} or {ANSWER_TEMPLATE}",
+            "no resource `{}`; read {MODELS}, {MODEL_TEMPLATE}, {USAGE}, {HEALTH}, {ANSWER_TEMPLATE} or {CONVERSATION_TEMPLATE}",
             shown(uri)
         ),
         None,
     )
+}
+
+/// `switchboard://conversations/{id}`: the transcript, never cached by the client.
+async fn conversation(app: &App, uri: &str) -> Result<(String, Duration, CacheScope), ErrorData> {
+    let id = uri.strip_prefix(CONVERSATION_PREFIX).unwrap_or_default();
+    match crate::conversation::body(app, id).await {
+        Ok(body) => Ok((body, Duration::ZERO, CacheScope::Private)),
+        Err(error) => Err(ErrorData::resource_not_found(
+            format!("{}: {error}", shown(uri)),
+            None,
+        )),
+    }
 }
 
 #[derive(Serialize)]

@@ -1,14 +1,17 @@
 //! `ask_model`: ask one model, falling back along the chain when it cannot answer.
 
-use super::{AttemptOutput, ToolError, UsageOutput, input, models};
+use super::consult_args::{self, ReasoningMap};
+use super::{AttemptOutput, ToolError, UsageOutput, capabilities, input, models};
 use crate::App;
 use crate::answers;
 use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
-use crate::openrouter::types::ChatMessage;
-use crate::router::{Call, Progress, clamp, millis};
+use crate::conversation::{self, Transcript};
+use crate::openrouter::types::{ChatMessage, Role};
+use crate::router::{Call, Progress, clamp, millis, shape};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::time::Instant;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -32,6 +35,14 @@ pub struct AskModelArgs {
     pub cache: Option<String>,
     /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
     pub max_cost_usd: Option<f64>,
+    /// Continue an earlier exchange (a result's id).
+    pub conversation_id: Option<String>,
+    /// {effort: minimal|low|medium|high} or {max_tokens: N}; exclude: true hides it.
+    pub reasoning: Option<ReasoningMap>,
+    /// JSON Schema the answer must match; parsed into `json`.
+    pub response_format: Option<Map<String, Value>>,
+    /// OpenRouter provider preferences (order, only, ignore, sort, zdr, max_price...).
+    pub provider: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -65,6 +76,10 @@ pub struct AskModelOutput {
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Pass it back to continue this exchange.
+    pub conversation_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
 }
 
 /// Validates, hands the call to [`consult::answer`] and shapes the answer. `progress` sees streamed text as it arrives.
@@ -75,8 +90,15 @@ pub async fn run(
 ) -> Result<AskModelOutput, ToolError> {
     let started = Instant::now();
     let max_cost = input::max_cost(args.max_cost_usd)?;
+    let (id, transcript) = open(app, args.conversation_id.as_deref()).await?;
     let snapshot = app.catalog.snapshot().await;
-    let (call, worst, requested_model) = prepare(app, &snapshot, args, max_cost)?;
+    let (call, worst, requested_model) =
+        prepare(app, &snapshot, args, max_cost, transcript.messages)?;
+    let sent = Transcript {
+        messages: call.messages.clone(),
+        models: transcript.models,
+    };
+    let structured = call.structured.is_some();
     let ask = Ask {
         tool: "ask_model",
         requested_model: requested_model.clone(),
@@ -87,7 +109,28 @@ pub async fn run(
         progress,
     };
     let answer = consult::answer(app, ask).await?;
-    Ok(output(app, &snapshot, answer, requested_model, started).await)
+    let model = consult::catalog_id(&snapshot, &answer.routed.model);
+    let reply = ChatMessage::new(Role::Assistant, answer.routed.completion.text.clone());
+    let unsaved = conversation::save(app, &id, sent, reply, &model).await;
+    // The router accepted the answer only if it matched the schema; parsed before paging.
+    let json = structured
+        .then(|| shape::parse(&answer.routed.completion.text).ok())
+        .flatten();
+    let mut out = output(app, &snapshot, answer, requested_model, started, id).await;
+    out.warnings.extend(unsaved);
+    out.json = json;
+    Ok(out)
+}
+
+/// The conversation this call continues (its id and transcript), or a new one.
+async fn open(app: &App, id: Option<&str>) -> Result<(String, Transcript), ToolError> {
+    let Some(id) = id else {
+        return Ok((conversation::new_id(), Transcript::default()));
+    };
+    let transcript = conversation::load(app, id)
+        .await
+        .map_err(|e| ToolError::invalid("conversation_id", e.to_string()))?;
+    Ok((id.trim().to_string(), transcript))
 }
 
 /// Checks the arguments and builds the call: chain, policy, context fit, worst case.
@@ -96,8 +139,10 @@ fn prepare(
     snapshot: &Snapshot,
     args: AskModelArgs,
     max_cost: Option<f64>,
+    earlier: Vec<ChatMessage>,
 ) -> Result<(Call, Option<Worst>, String), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
+    let messages = conversation::continued(earlier, messages);
     let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
@@ -105,6 +150,15 @@ fn prepare(
     let requested_model = chain[0].clone();
     let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
     let max_tokens = clamp::resolve(snapshot, &chain, asked_tokens);
+    let consultation = consult_args::consultation(
+        app.config.provider.as_ref(),
+        args.reasoning,
+        args.response_format,
+        args.provider,
+        max_tokens,
+    )?;
+    let fitted = capabilities::fit(snapshot, chain, &mut skipped, &consultation)?;
+    let chain = fitted.chain;
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
@@ -120,6 +174,10 @@ fn prepare(
         temperature,
         cache,
         max_continuations: app.config.retry.max_continuations,
+        reasoning: fitted.reasoning,
+        structured: consultation.structured,
+        provider: consultation.provider,
+        notes: fitted.notes,
     };
     Ok((call, worst, requested_model))
 }
@@ -131,6 +189,7 @@ async fn output(
     Answer { routed, charge }: Answer,
     requested_model: String,
     started: Instant,
+    conversation_id: String,
 ) -> AskModelOutput {
     let completion = routed.completion;
     let saved = routed.cached.then_some(charge.usd);
@@ -158,5 +217,7 @@ async fn output(
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
         truncated: routed.truncated,
         continuations: routed.continuations,
+        conversation_id,
+        json: None,
     }
 }

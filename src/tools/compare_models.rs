@@ -2,6 +2,8 @@
 //! With `judge_model`, one more call judges the answers (see [`super::judge`]). Each text gets an
 //! equal share of `SWITCHBOARD_MAX_RESULT_CHARS`, so the whole result stays within it.
 
+use super::capabilities::{self, Fitted};
+use super::consult_args::{self, Consultation, ReasoningMap};
 use super::judge::{self, Entry, Judgement};
 use super::models::PromptSize;
 use super::{ToolError, UsageOutput, input, models};
@@ -11,10 +13,11 @@ use crate::catalog::Snapshot;
 use crate::consult::{self, Answer, Ask, Worst};
 use crate::openrouter::types::ChatMessage;
 use crate::pricing;
-use crate::router::{Call, clamp, millis};
+use crate::router::{Call, clamp, millis, shape};
 use futures_util::future::join_all;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -41,6 +44,12 @@ pub struct CompareModelsArgs {
     pub cache: Option<String>,
     /// A model that then compares the answers (anonymised) and ranks them. Spends credits.
     pub judge_model: Option<String>,
+    /// As in ask_model.
+    pub reasoning: Option<ReasoningMap>,
+    /// JSON Schema each answer must match.
+    pub response_format: Option<Map<String, Value>>,
+    /// As in ask_model.
+    pub provider: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -68,6 +77,8 @@ pub struct ModelResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_chars: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageOutput>,
@@ -94,6 +105,13 @@ pub async fn run(
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (snapshot, unknown) = check_models(app, &args.models).await?;
     let max_tokens = clamp::resolve(&snapshot, &args.models, asked_tokens);
+    let consultation = consult_args::consultation(
+        app.config.provider.as_ref(),
+        args.reasoning,
+        args.response_format,
+        args.provider,
+        max_tokens,
+    )?;
     if let Some(judge) = &args.judge_model {
         judge::check(app, &snapshot, judge)?;
     }
@@ -104,7 +122,7 @@ pub async fn run(
         .zip(unknown)
         .map(|(m, unknown)| match unknown {
             Some(error) => Err(error),
-            None => plan(app, &snapshot, m, &mut size),
+            None => plan(app, &snapshot, m, &mut size, &consultation),
         })
         .collect();
     if let Some(judge) = &args.judge_model {
@@ -115,7 +133,7 @@ pub async fn run(
     let runs = args.models.iter().zip(plans).map(|(model, plan)| async {
         let result = match plan {
             Err(reason) => (ModelResult::failed(model, reason, 0), None),
-            Ok(worst) => {
+            Ok((worst, fitted)) => {
                 let chain = vec![model.to_string()];
                 let call = Call {
                     chain: chain.clone(),
@@ -127,6 +145,10 @@ pub async fn run(
                     temperature,
                     cache,
                     max_continuations: app.config.retry.max_continuations,
+                    reasoning: fitted.reasoning,
+                    structured: consultation.structured.clone(),
+                    provider: consultation.provider.clone(),
+                    notes: fitted.notes,
                 };
                 ask_one(app, &snapshot, call, worst).await
             }
@@ -221,20 +243,30 @@ async fn paged(
     (results, judgement)
 }
 
-/// Why `model` is not asked at all, or its worst case when a cost cap applies.
+/// Why `model` is not asked at all, or its worst case when a cost cap applies and what the
+/// consultation arguments send it.
 fn plan(
     app: &App,
     snapshot: &Snapshot,
     model: &str,
     size: &mut PromptSize<'_>,
-) -> Result<Option<Worst>, String> {
+    consultation: &Consultation,
+) -> Result<(Option<Worst>, Fitted), String> {
     if let Some(reason) = app.policy.refusal(model, snapshot.find(model)) {
         return Err(format!("refused: {reason}"));
+    }
+    if let Some((_, reason)) = capabilities::refusal(snapshot.find(model), consultation) {
+        return Err(format!("skipped: {reason}"));
     }
     if let Some(reason) = size.misfit(snapshot, model) {
         return Err(format!("skipped: {reason}"));
     }
-    consult::worst_case(app, snapshot, &[model.to_string()], size, None).map_err(|e| e.to_string())
+    let chain = vec![model.to_string()];
+    let fitted = capabilities::fit(snapshot, chain, &mut Vec::new(), consultation)
+        .map_err(|e| e.to_string())?;
+    let worst = consult::worst_case(app, snapshot, &[model.to_string()], size, None)
+        .map_err(|e| e.to_string())?;
+    Ok((worst, fitted))
 }
 
 /// The catalog, and for each id the error that keeps it from being asked (an unknown id), as long
@@ -282,6 +314,7 @@ async fn ask_one(
 ) -> (ModelResult, Option<String>) {
     let started = Instant::now();
     let model = call.chain[0].clone();
+    let structured = call.structured.is_some();
     let ask = Ask {
         tool: "compare_models",
         requested_model: model.clone(),
@@ -303,6 +336,9 @@ async fn ask_one(
                     &charge,
                     routed.cached,
                 )),
+                json: structured
+                    .then(|| shape::parse(&routed.completion.text).ok())
+                    .flatten(),
                 text: Some(routed.completion.text),
                 answer_id: None,
                 total_chars: None,
@@ -330,6 +366,7 @@ impl ModelResult {
             text: None,
             answer_id: None,
             total_chars: None,
+            json: None,
             error: Some(error),
             usage: None,
             latency_ms,

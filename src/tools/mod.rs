@@ -3,7 +3,9 @@
 
 pub mod account_status;
 pub mod ask_model;
+pub mod capabilities;
 pub mod compare_models;
+pub mod consult_args;
 pub mod error;
 pub mod estimate_cost;
 pub mod input;

@@ -73,6 +73,8 @@ async def exercise(session) -> None:
     check(bool(unknown.is_error) and MODEL in text, "an unknown model is a tool error that suggests the closest id")
     print(f"  progress notifications seen: {len(progress)}")
     await resources_and_prompts(session)
+    transcript = await read_json(session, f"switchboard://conversations/{out.get('conversation_id')}")
+    check(transcript["messages"][-1]["content"] == "Hello from the fake.", "the answer's conversation reads back")
 
 
 async def read_json(session, uri: str) -> dict:
@@ -87,7 +89,7 @@ async def resources_and_prompts(session) -> None:
     check([str(r.uri) for r in listed.resources] == RESOURCES, f"resources/list ({[str(r.uri) for r in listed.resources]})")
     check(all(r.title and r.mime_type == "application/json" for r in listed.resources), "each resource has a title and a MIME type")
     templates = await session.list_resource_templates()
-    check([t.uri_template for t in templates.resource_templates] == ["openrouter://models/{id}", "switchboard://answers/{id}"], "resources/templates/list")
+    check([t.uri_template for t in templates.resource_templates] == ["openrouter://models/{id}", "switchboard://answers/{id}", "switchboard://conversations/{id}"], "resources/templates/list")
     catalog = await read_json(session, "openrouter://models")
     check(any(m["id"] == MODEL for m in catalog["models"]), f"the catalog holds {MODEL}")
     record = await read_json(session, "openrouter://models/openai%2Fgpt-5-mini")

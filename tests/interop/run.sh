@@ -204,7 +204,7 @@ check "inspector --stateless HTTP tools/call estimate_cost" inspector_json "$PRI
 check "inspector legacy SSE tools/call list_models" inspector_json "$LISTED" "http://$SESSIONS/sse" --transport sse "${AUTH[@]}" \
   --method tools/call --tool-name list_models --tool-arg limit=2
 RESOURCE_URIS='[r["uri"] for r in d["result"]["resources"]] == ["openrouter://models", "switchboard://usage", "switchboard://health"] and all(r.get("title") and r["mimeType"] == "application/json" for r in d["result"]["resources"])'
-TEMPLATES='[t["uriTemplate"] for t in d["result"]["resourceTemplates"]] == ["openrouter://models/{id}", "switchboard://answers/{id}"]'
+TEMPLATES='[t["uriTemplate"] for t in d["result"]["resourceTemplates"]] == ["openrouter://models/{id}", "switchboard://answers/{id}", "switchboard://conversations/{id}"]'
 # A read's one content is JSON text; `b` is its parsed body.
 READ='d["result"]["contents"][0]["mimeType"] == "application/json" and (lambda b: '
 CATALOG="$READ"'len(b["models"]) == 9)(json.loads(d["result"]["contents"][0]["text"]))'

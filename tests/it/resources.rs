@@ -80,7 +80,11 @@ async fn every_resource_and_template_is_listed_and_reads_as_compact_json() {
     let uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
     assert_eq!(
         uris,
-        ["openrouter://models/{id}", "switchboard://answers/{id}"]
+        [
+            "openrouter://models/{id}",
+            "switchboard://answers/{id}",
+            "switchboard://conversations/{id}"
+        ]
     );
     for template in &templates {
         assert!(template.title.is_some(), "{}", template.uri_template);

@@ -118,11 +118,11 @@ pub fn worst(
 ///
 /// # Errors
 /// A refusal that states the figures.
-pub async fn fits_budget(
+pub async fn fits_budget<T>(
     app: &App,
     snapshot: &Snapshot,
     judge: &str,
-    plans: &[Result<Option<Worst>, String>],
+    plans: &[Result<(Option<Worst>, T), String>],
     size: &mut PromptSize<'_>,
 ) -> Result<(), ToolError> {
     let Some(left) = consult::account::budget_left(app).await else {
@@ -131,7 +131,7 @@ pub async fn fits_budget(
     let continuations = app.config.retry.max_continuations;
     let models_usd: f64 = plans
         .iter()
-        .filter_map(|p| p.as_ref().ok()?.as_ref())
+        .filter_map(|p| p.as_ref().ok()?.0.as_ref())
         .map(|w| w.with_continuations(continuations))
         .sum();
     let asked = plans.iter().filter(|p| p.is_ok()).count();
@@ -262,6 +262,11 @@ async fn ask(
         temperature: None,
         cache,
         max_continuations: app.config.retry.max_continuations,
+        reasoning: BTreeMap::new(),
+        structured: None,
+        // The configured preferences (data collection, ZDR...) hold for the judge too.
+        provider: app.config.provider.clone(),
+        notes: BTreeMap::new(),
     };
     let ask = Ask {
         tool: "compare_models",
