@@ -329,3 +329,36 @@ async fn a_long_answer_stored_by_one_replica_is_read_back_on_another() {
     );
     assert_eq!(fake.chat_requests(None).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_conversation_started_on_one_replica_continues_on_another() {
+    let redis = RedisServer::start();
+    let fake = FakeOpenRouter::start().await;
+    fake.answer(MODEL, "Paris is the capital.", 0.001).await;
+    let replicas = fleet(&fake, &redis, 2, &[]).await;
+    let first = call(
+        &replicas[0],
+        "ask_model",
+        ask("What is the capital of France?"),
+    )
+    .await;
+    let id = first["structuredContent"]["conversation_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a conversation id: {first}"))
+        .to_string();
+    let mut next = ask("How many people live there?");
+    next["conversation_id"] = json!(id);
+    let second = call(&replicas[1], "ask_model", next).await;
+    assert_ne!(
+        second["isError"], true,
+        "replica B knows A's conversation: {second}"
+    );
+    assert_eq!(second["structuredContent"]["conversation_id"], id.as_str());
+    let sent = fake.chat_requests(None).await;
+    let messages = sent[1]["messages"].to_string();
+    assert!(
+        messages.contains("What is the capital of France?")
+            && messages.contains("Paris is the capital."),
+        "the second turn carries the first: {messages}"
+    );
+}
