@@ -3,7 +3,8 @@
 //! Each run reads the tree (`attach::read_files`), masks every file (`mask::Masker`, default
 //! `secrets` mode), counts the tokens of what the model reads (`tokens::count_text`) and builds the
 //! content parts (`attach::content_parts`). Prints the median and p90 of the whole and of each
-//! step over `BENCH_RUNS` runs (default 30). Run with `cargo bench --bench attach`; it only reports.
+//! step over `BENCH_RUNS` runs (default 30), and the first run of the process on its own (cold
+//! caches). Run with `cargo bench --bench attach`; it only reports.
 
 #![allow(clippy::print_stdout)]
 
@@ -128,6 +129,12 @@ fn main() {
     println!(
         "attach: {FILES} files, {} bytes on disk, {runs} runs",
         FILES * FILE_BYTES
+    );
+    // The first run also builds the tokenizer's regex and fills its cache of counted pieces.
+    println!(
+        "first run in the process: count tokens {:.2} ms, total {:.2} ms",
+        ms(warm.count[0]),
+        ms(warm.total[0])
     );
     println!(
         "content parts: {bytes} bytes of JSON, {tokens} tokens (o200k_base), masked {counts:?}"

@@ -414,6 +414,12 @@ pub struct AskArgs {
     /// Print the tool's JSON output (with usage and attempts) instead of the text
     #[arg(long)]
     pub json: bool,
+    /// Attach a text file, PDF or glob (repeatable); read inside SWITCHBOARD_FILE_ROOTS, else the current directory
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+    /// Attach an image: a path, https:// URL or data: URI (repeatable)
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
 }
 
 impl Cli {

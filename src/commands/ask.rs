@@ -6,6 +6,7 @@ use crate::App;
 use crate::answers;
 use crate::cli::AskArgs;
 use crate::tools::ask_model::{self, AskModelArgs, AskModelOutput};
+use crate::tools::attachments::{self, Sources};
 use std::io::Write;
 
 pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
@@ -15,10 +16,15 @@ pub async fn ask(app: &App, args: AskArgs) -> anyhow::Result<()> {
         model: args.model,
         max_tokens: args.max_tokens,
         temperature: args.temperature,
+        files: (!args.files.is_empty()).then_some(args.files),
+        images: (!args.images.is_empty()).then_some(args.images),
         conversation_id: args.conversation,
         ..AskModelArgs::default()
     };
-    let mut output = ask_model::run(app, tool_args, &mut |_, _| {})
+    let here = std::env::current_dir()?;
+    let mut quiet = |_: &str, _: &crate::openrouter::Accumulator| {};
+    let run = ask_model::run(app, tool_args, &mut quiet);
+    let mut output = attachments::with_sources(Sources::Shell(here), run)
         .await
         .map_err(|e| anyhow::anyhow!(app.redact(&e.to_string())))?;
     whole(app, &mut output).await;

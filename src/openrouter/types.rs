@@ -23,20 +23,137 @@ impl Role {
     }
 }
 
-// One chat message with plain-text content.
+// One chat message: text, or content parts (text, image_url, file) once attachments join it. The
+// tools' `messages` argument is published as {role, content: string}.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct ChatMessage {
     pub role: Role,
-    pub content: String,
+    #[schemars(with = "String")]
+    pub content: MessageContent,
 }
 
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Self {
             role,
-            content: content.into(),
+            content: MessageContent::Text(content.into()),
         }
     }
+
+    /// A message made of content parts.
+    pub fn with_parts(role: Role, parts: Vec<ContentPart>) -> Self {
+        Self {
+            role,
+            content: MessageContent::Parts(parts),
+        }
+    }
+
+    /// The message's text: the content, or its text parts joined by newlines.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        self.content.text()
+    }
+
+    /// Bytes of text in the message (the text parts only).
+    pub fn text_len(&self) -> usize {
+        match &self.content {
+            MessageContent::Text(text) => text.len(),
+            MessageContent::Parts(parts) => {
+                parts.iter().map(|p| p.text().map_or(0, str::len)).sum()
+            }
+        }
+    }
+}
+
+/// A message's content: a string, or a list of parts (serialized untagged, as the API takes it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum MessageContent {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+impl MessageContent {
+    /// The text, or the text parts joined by newlines.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Text(text) => std::borrow::Cow::Borrowed(text),
+            Self::Parts(parts) => {
+                let texts: Vec<&str> = parts.iter().filter_map(ContentPart::text).collect();
+                std::borrow::Cow::Owned(texts.join("\n"))
+            }
+        }
+    }
+}
+
+impl From<String> for MessageContent {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl PartialEq<&str> for MessageContent {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, Self::Text(text) if text == other)
+    }
+}
+
+/// A string or a list of parts; anything else is refused as "expected a string", the usual case.
+impl<'de> Deserialize<'de> for MessageContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MessageContent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(MessageContent::Text(text.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(MessageContent::Text(text))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let parts = Vec::<ContentPart>::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(MessageContent::Parts(parts))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// One content part, as OpenRouter takes it: text, an image (`https://` or `data:` URL), a PDF.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    Text { text: String },
+    ImageUrl { image_url: ImageUrl },
+    File { file: FileData },
+}
+
+impl ContentPart {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text { text } => Some(text),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ImageUrl {
+    pub url: String,
+}
+
+/// A file part: its name and a `data:` URL of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FileData {
+    pub filename: String,
+    pub file_data: String,
 }
 
 /// The body of `POST /chat/completions`. `max_tokens` is always explicit: without it OpenRouter's
@@ -267,6 +384,47 @@ mod tests {
             serde_json::json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "hi"}],
                                "max_tokens": 16, "stream": true})
         );
+    }
+
+    #[test]
+    fn content_parts_round_trip_and_text_stays_a_string() {
+        let text = ChatMessage::new(Role::User, "hi");
+        assert_eq!(
+            serde_json::to_value(&text).unwrap(),
+            serde_json::json!({"role": "user", "content": "hi"})
+        );
+        let parts = ChatMessage::with_parts(
+            Role::User,
+            vec![
+                ContentPart::Text {
+                    text: "look".into(),
+                },
+                ContentPart::ImageUrl {
+                    image_url: ImageUrl {
+                        url: "https://x/a.png".into(),
+                    },
+                },
+                ContentPart::File {
+                    file: FileData {
+                        filename: "a.pdf".into(),
+                        file_data: "data:application/pdf;base64,JVBE".into(),
+                    },
+                },
+            ],
+        );
+        let json = serde_json::to_value(&parts).unwrap();
+        assert_eq!(
+            json["content"][1],
+            serde_json::json!({"type": "image_url", "image_url": {"url": "https://x/a.png"}})
+        );
+        assert_eq!(json["content"][2]["file"]["filename"], "a.pdf");
+        let back: ChatMessage = serde_json::from_value(json).unwrap();
+        assert_eq!(back, parts);
+        assert_eq!(back.text(), "look");
+        let wrong = serde_json::from_value::<ChatMessage>(
+            serde_json::json!({"role": "user", "content": 5}),
+        );
+        assert!(wrong.unwrap_err().to_string().contains("expected a string"));
     }
 
     #[test]

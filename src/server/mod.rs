@@ -13,6 +13,7 @@ mod prompts;
 mod published;
 mod registry;
 mod resources;
+mod roots;
 #[cfg(test)]
 mod schema;
 mod tally;
@@ -58,6 +59,8 @@ pub struct Switchboard {
     app: Arc<App>,
     tool_router: ToolRouter<Self>,
     log_level: LogLevel,
+    /// The client's MCP roots (stdio only; over http attachments use SWITCHBOARD_FILE_ROOTS alone).
+    roots: Option<roots::SessionRoots>,
 }
 
 /// The tool-call scope ([`crate::consult::scope::instrument`]) reaches the app through this.
@@ -87,6 +90,24 @@ impl Switchboard {
             app,
             tool_router,
             log_level: LogLevel::default(),
+            roots: None,
+        }
+    }
+
+    /// Attachments by path may also come from the client's MCP roots (one client: stdio).
+    pub fn with_client_roots(mut self) -> Self {
+        self.roots = Some(roots::SessionRoots::default());
+        self
+    }
+
+    /// Runs one tool call with this session's attachment sources.
+    async fn attaching<T>(&self, peer: &Peer<RoleServer>, work: impl Future<Output = T>) -> T {
+        match &self.roots {
+            Some(roots) => {
+                let sources = roots.sources(peer).await;
+                crate::tools::attachments::with_sources(sources, work).await
+            }
+            None => work.await,
         }
     }
 
@@ -131,7 +152,7 @@ impl Switchboard {
         let run = within(&self.app, async {
             ask_model::run(&self.app, args?, &mut on_text).await
         });
-        let result = cancellable(run, cancel).await;
+        let result = self.attaching(&peer, cancellable(run, cancel)).await;
         if let Ok(out) = &result {
             logging::report_attempts(&self.log_level, &meta, &peer, "ask_model", &out.attempts)
                 .await;
@@ -155,10 +176,10 @@ impl Switchboard {
             Ok(args) => args,
             Err(error) => return self.finish(Err(error)),
         };
-        let tally = Tally::start(peer, meta.get_progress_token(), args.models.len());
+        let tally = Tally::start(peer.clone(), meta.get_progress_token(), args.models.len());
         let on_done = |done: usize, _total: usize| tally.finished(done);
         let run = within(&self.app, compare_models::run(&self.app, args, &on_done));
-        let result = cancellable(run, cancel).await;
+        let result = self.attaching(&peer, cancellable(run, cancel)).await;
         tally.flush().await;
         self.finish(result)
     }
@@ -188,13 +209,12 @@ impl Switchboard {
     async fn estimate_cost(
         &self,
         Parameters(args): Parameters<EstimateCostArgs>,
+        peer: Peer<RoleServer>,
     ) -> Result<Json<EstimateCostOutput>, String> {
-        self.finish(
-            within(&self.app, async {
-                estimate_cost::run(&self.app, args?).await
-            })
-            .await,
-        )
+        let run = within(&self.app, async {
+            estimate_cost::run(&self.app, args?).await
+        });
+        self.finish(self.attaching(&peer, run).await)
     }
 
     /// Read the rest of a text ask_model or compare_models cut (answer_id), from offset, in characters. Free.
@@ -344,6 +364,19 @@ impl ServerHandler for Switchboard {
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         within(&self.app, complete::complete(&self.app, &request)).await
+    }
+
+    /// Over stdio, asks the client for its MCP roots (when it declares them).
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        if let Some(roots) = &self.roots {
+            roots.refresh(&context.peer).await;
+        }
+    }
+
+    async fn on_roots_list_changed(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        if let Some(roots) = &self.roots {
+            roots.refresh(&context.peer).await;
+        }
     }
 
     #[allow(deprecated)] // logging serves peers before 2026-07-28

@@ -11,8 +11,59 @@ use std::collections::BinaryHeap;
 /// tiktoken switches to the heap from this piece length on.
 const LARGE_PIECE: usize = 100;
 
+/// Slots in each thread's cache of counted pieces (a power of two).
+const CACHE_SLOTS: usize = 1 << 13;
+/// Longest piece the cache keeps, in bytes; longer ones are rare and counted each time.
+const CACHE_KEY: usize = 31;
+
+/// One counted piece: its bytes and its token count (`len` 0: empty).
+#[derive(Clone, Copy)]
+struct Slot {
+    len: u8,
+    key: [u8; CACHE_KEY],
+    count: u32,
+}
+
+thread_local! {
+    /// Source code and prose repeat their words, identifiers and punctuation, so most pieces were
+    /// counted before: a direct-mapped table of recent pieces saves their lookups and merges.
+    /// It only ever holds exact counts, so it changes no result.
+    static CACHE: std::cell::RefCell<Box<[Slot]>> = std::cell::RefCell::new(
+        vec![Slot { len: 0, key: [0; CACHE_KEY], count: 0 }; CACHE_SLOTS].into_boxed_slice(),
+    );
+}
+
 /// The number of o200k_base tokens `piece` encodes to.
 pub(super) fn count_piece(vocab: &Vocab, piece: &[u8]) -> usize {
+    if piece.len() < 2 || piece.len() > CACHE_KEY {
+        return count_uncached(vocab, piece);
+    }
+    let index = slot_of(piece);
+    let cached = CACHE.try_with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let slot = &mut cache[index];
+        if usize::from(slot.len) == piece.len() && &slot.key[..piece.len()] == piece {
+            return slot.count as usize;
+        }
+        let count = count_uncached(vocab, piece);
+        slot.len = piece.len() as u8;
+        slot.key[..piece.len()].copy_from_slice(piece);
+        slot.count = count as u32;
+        count
+    });
+    cached.unwrap_or_else(|_| count_uncached(vocab, piece))
+}
+
+/// FNV-1a of the piece, folded to a slot.
+fn slot_of(piece: &[u8]) -> usize {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in piece {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash ^ (hash >> 32)) as usize & (CACHE_SLOTS - 1)
+}
+
+fn count_uncached(vocab: &Vocab, piece: &[u8]) -> usize {
     match piece.len() {
         0 => 0,
         1 => 1,

@@ -133,9 +133,10 @@ fn a_whitespace_run_too_long_for_the_regex_is_still_counted_exactly() {
     let vocab = tokenizer.vocab;
     let run = " ".repeat(1_100_000);
     let text = format!("\n{run}x");
+    let backtracking = fancy_regex::Regex::new(O200K_BASE_PATTERN).unwrap();
     assert!(
-        tokenizer.pattern.find_from_pos(&text, 1).is_err(),
-        "the regex gives up here"
+        backtracking.find_from_pos(&text, 1).is_err(),
+        "tiktoken's regex gives up here"
     );
     let expected = 1 + bpe::count_piece(&vocab, &run.as_bytes()[1..]) as u64 + reference(" x");
     assert_eq!(count_text(&text), expected);

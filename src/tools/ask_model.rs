@@ -1,7 +1,7 @@
 //! `ask_model`: ask one model, falling back along the chain when it cannot answer.
 
 use super::consult_args::{self, ReasoningMap};
-use super::{AttemptOutput, ToolError, UsageOutput, capabilities, input, models};
+use super::{AttemptOutput, ToolError, UsageOutput, attachments, capabilities, input, models};
 use crate::App;
 use crate::answers;
 use crate::catalog::Snapshot;
@@ -35,6 +35,10 @@ pub struct AskModelArgs {
     pub cache: Option<String>,
     /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
     pub max_cost_usd: Option<f64>,
+    /// Text/PDF paths or globs.
+    pub files: Option<Vec<String>>,
+    /// Image paths or URLs.
+    pub images: Option<Vec<String>>,
     /// Continue an earlier exchange (a result's id).
     pub conversation_id: Option<String>,
     /// {effort: minimal|low|medium|high} or {max_tokens: N}; exclude: true hides it.
@@ -76,6 +80,9 @@ pub struct AskModelOutput {
     /// What to know about this call's cost: an unusable upstream cost, a ledger write that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Secrets (and PII) masked before sending, by kind.
+    #[serde(skip_serializing_if = "attachments::Masked::is_empty")]
+    pub masked: attachments::Masked,
     /// Pass it back to continue this exchange.
     pub conversation_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,7 +99,7 @@ pub async fn run(
     let max_cost = input::max_cost(args.max_cost_usd)?;
     let (id, transcript) = open(app, args.conversation_id.as_deref()).await?;
     let snapshot = app.catalog.snapshot().await;
-    let (call, worst, requested_model) =
+    let (call, worst, requested_model, masked) =
         prepare(app, &snapshot, args, max_cost, transcript.messages)?;
     let sent = Transcript {
         messages: call.messages.clone(),
@@ -119,6 +126,7 @@ pub async fn run(
     let mut out = output(app, &snapshot, answer, requested_model, started, id).await;
     out.warnings.extend(unsaved);
     out.json = json;
+    out.masked = masked;
     Ok(out)
 }
 
@@ -140,15 +148,19 @@ fn prepare(
     args: AskModelArgs,
     max_cost: Option<f64>,
     earlier: Vec<ChatMessage>,
-) -> Result<(Call, Option<Worst>, String), ToolError> {
+) -> Result<(Call, Option<Worst>, String, attachments::Masked), ToolError> {
     let messages = input::messages(args.prompt, args.messages, args.system)?;
-    let messages = conversation::continued(earlier, messages);
+    let attached = attachments::prepare(app, messages, args.files, args.images)?;
+    // The stored transcript was masked when it was sent; its attachments still need their modalities.
+    let messages = conversation::continued(earlier, attached.messages);
+    let needs = attachments::needs_of(&messages);
     let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
     let (chain, mut skipped) = models::chain(app, snapshot, args.model, args.fallback_models)?;
     let requested_model = chain[0].clone();
     let chain = models::allowed(app, snapshot, chain, &mut skipped)?;
+    let chain = models::fit_modalities(snapshot, chain, &mut skipped, &needs)?;
     let max_tokens = clamp::resolve(snapshot, &chain, asked_tokens);
     let consultation = consult_args::consultation(
         app.config.provider.as_ref(),
@@ -179,7 +191,7 @@ fn prepare(
         provider: consultation.provider,
         notes: fitted.notes,
     };
-    Ok((call, worst, requested_model))
+    Ok((call, worst, requested_model, attached.masked))
 }
 
 /// Shapes the answer; a text over SWITCHBOARD_MAX_RESULT_CHARS is paged (see [`answers::paged`]).
@@ -217,6 +229,7 @@ async fn output(
         attempts: routed.attempts.iter().map(AttemptOutput::from).collect(),
         truncated: routed.truncated,
         continuations: routed.continuations,
+        masked: attachments::Masked::new(),
         conversation_id,
         json: None,
     }

@@ -6,7 +6,7 @@ use super::capabilities::{self, Fitted};
 use super::consult_args::{self, Consultation, ReasoningMap};
 use super::judge::{self, Entry, Judgement};
 use super::models::PromptSize;
-use super::{ToolError, UsageOutput, input, models};
+use super::{ToolError, UsageOutput, attachments, input, models};
 use crate::App;
 use crate::answers;
 use crate::catalog::Snapshot;
@@ -42,6 +42,10 @@ pub struct CompareModelsArgs {
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
+    /// Text/PDF paths or globs.
+    pub files: Option<Vec<String>>,
+    /// Image paths or URLs.
+    pub images: Option<Vec<String>>,
     /// A model that then compares the answers (anonymised) and ranks them. Spends credits.
     pub judge_model: Option<String>,
     /// As in ask_model.
@@ -58,6 +62,9 @@ pub struct CompareModelsOutput {
     pub results: Vec<ModelResult>,
     pub total_cost_usd: f64,
     pub wall_ms: u64,
+    /// Secrets (and PII) masked before sending, by kind.
+    #[serde(skip_serializing_if = "attachments::Masked::is_empty")]
+    pub masked: attachments::Masked,
     /// With judge_model: the judge's verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judgement: Option<Judgement>,
@@ -100,6 +107,8 @@ pub async fn run(
 ) -> Result<CompareModelsOutput, ToolError> {
     let started = Instant::now();
     let messages = input::messages(args.prompt, args.messages, args.system)?;
+    let attached = attachments::prepare(app, messages, args.files, args.images)?;
+    let messages = attached.messages;
     let asked_tokens = input::max_tokens(args.max_tokens)?;
     let temperature = input::temperature(args.temperature)?;
     let cache = input::cache_mode(args.cache.as_deref())?;
@@ -122,7 +131,7 @@ pub async fn run(
         .zip(unknown)
         .map(|(m, unknown)| match unknown {
             Some(error) => Err(error),
-            None => plan(app, &snapshot, m, &mut size, &consultation),
+            None => plan(app, &snapshot, m, &mut size, &consultation, &attached.needs),
         })
         .collect();
     if let Some(judge) = &args.judge_model {
@@ -168,6 +177,7 @@ pub async fn run(
         total_cost_usd: total_cost(&results, judgement.as_ref()),
         results,
         wall_ms: millis(started.elapsed()),
+        masked: attached.masked,
         judgement,
         warnings,
     })
@@ -251,9 +261,13 @@ fn plan(
     model: &str,
     size: &mut PromptSize<'_>,
     consultation: &Consultation,
+    needs: &[&str],
 ) -> Result<(Option<Worst>, Fitted), String> {
     if let Some(reason) = app.policy.refusal(model, snapshot.find(model)) {
         return Err(format!("refused: {reason}"));
+    }
+    if let Some(reason) = models::modality_misfit(snapshot, model, needs) {
+        return Err(format!("skipped: {reason}"));
     }
     if let Some((_, reason)) = capabilities::refusal(snapshot.find(model), consultation) {
         return Err(format!("skipped: {reason}"));

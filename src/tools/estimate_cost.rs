@@ -2,7 +2,7 @@
 //! Counts tokens locally and prices them from the catalog; never calls the chat endpoint.
 
 use super::input::shown;
-use super::{ToolError, input, models};
+use super::{ToolError, attachments, input, models};
 use crate::App;
 use crate::catalog::ModelInfo;
 use crate::openrouter::types::ChatMessage;
@@ -31,6 +31,8 @@ pub struct EstimateCostArgs {
     pub completion_tokens: Option<i64>,
     /// Number of calls the costs cover. Default 1.
     pub calls: Option<i64>,
+    pub files: Option<Vec<String>>,
+    pub images: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -84,8 +86,14 @@ pub async fn run(app: &App, args: EstimateCostArgs) -> Result<EstimateCostOutput
         priced.push((id, model));
     }
     // Counted only once every cheaper check has passed.
-    let (prompt_tokens, token_counter) =
-        prompt_tokens(args.prompt, args.messages, args.prompt_tokens)?;
+    let attached = (args.files, args.images);
+    let (prompt_tokens, token_counter) = prompt_tokens(
+        app,
+        args.prompt,
+        args.messages,
+        args.prompt_tokens,
+        attached,
+    )?;
     let mut estimates: Vec<Estimate> = priced
         .into_iter()
         .map(|(id, model)| {
@@ -149,13 +157,16 @@ fn model_ids(list: Option<Vec<String>>, single: Option<String>) -> Result<Vec<St
     Ok(ids)
 }
 
-/// Prompt tokens per call, and what counted them.
+/// Prompt tokens per call (attachments and masking as ask_model sends them), and what counted them.
 fn prompt_tokens(
+    app: &App,
     prompt: Option<String>,
     messages: Option<Vec<ChatMessage>>,
     given: Option<i64>,
+    (files, images): (Option<Vec<String>>, Option<Vec<String>>),
 ) -> Result<(u64, String), ToolError> {
-    match (given, prompt.is_some() || messages.is_some()) {
+    let to_count = prompt.is_some() || messages.is_some() || files.is_some() || images.is_some();
+    match (given, to_count) {
         (Some(_), true) => Err(ToolError::invalid(
             "prompt_tokens",
             "give either `prompt_tokens` or a prompt to count, not both",
@@ -167,6 +178,7 @@ fn prompt_tokens(
         (Some(n), false) => Ok((n as u64, "given".to_string())),
         (None, _) => {
             let list = input::messages(prompt, messages, None)?;
+            let list = attachments::prepare(app, list, files, images)?.messages;
             Ok((tokens::count_messages(&list), tokens::COUNTER.to_string()))
         }
     }

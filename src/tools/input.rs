@@ -50,7 +50,7 @@ pub fn messages(
     if let Some(system) = system.filter(|s| !s.trim().is_empty()) {
         list.insert(0, ChatMessage::new(Role::System, system));
     }
-    let bytes: usize = list.iter().map(|m| m.content.len()).sum();
+    let bytes: usize = list.iter().map(ChatMessage::text_len).sum();
     if bytes > MAX_PROMPT_BYTES {
         let field = match (system_bytes > MAX_PROMPT_BYTES, from_messages) {
             (true, _) => "system",
@@ -83,7 +83,7 @@ fn check_messages(messages: Vec<ChatMessage>) -> Result<Vec<ChatMessage>, ToolEr
             ),
         ));
     }
-    if messages.iter().all(|m| m.content.trim().is_empty()) {
+    if messages.iter().all(|m| m.text().trim().is_empty()) {
         return Err(ToolError::invalid(
             "messages",
             "every message is empty: write the question or task to send",

@@ -3,6 +3,7 @@
 
 pub mod account_status;
 pub mod ask_model;
+pub mod attachments;
 pub mod capabilities;
 pub mod compare_models;
 pub mod consult_args;

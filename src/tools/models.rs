@@ -119,6 +119,8 @@ pub struct PromptSize<'a> {
     messages: &'a [ChatMessage],
     max_tokens: u32,
     counted: Option<u64>,
+    /// The upper bound (computed once: a PDF's estimate decodes it).
+    bound: Option<u64>,
 }
 
 impl<'a> PromptSize<'a> {
@@ -127,6 +129,7 @@ impl<'a> PromptSize<'a> {
             messages,
             max_tokens,
             counted: None,
+            bound: None,
         }
     }
 
@@ -137,6 +140,7 @@ impl<'a> PromptSize<'a> {
             messages,
             max_tokens,
             counted: Some(tokens),
+            bound: None,
         }
     }
 
@@ -156,12 +160,14 @@ impl<'a> PromptSize<'a> {
     /// otherwise why the model is skipped.
     pub fn misfit(&mut self, snapshot: &Snapshot, model: &str) -> Option<String> {
         let context = snapshot.find(model)?.context_length?;
-        let bound: u64 = self
-            .messages
-            .iter()
-            .map(|m| m.content.len() as u64 + 8)
-            .sum::<u64>()
-            + 3;
+        let messages = self.messages;
+        let bound = *self.bound.get_or_insert_with(|| {
+            messages
+                .iter()
+                .map(|m| tokens::content_bound(&m.content) + 8)
+                .sum::<u64>()
+                + 3
+        });
         let max_tokens = u64::from(self.max_tokens);
         if bound + max_tokens <= context {
             return None;
@@ -173,6 +179,65 @@ impl<'a> PromptSize<'a> {
             )
         })
     }
+}
+
+/// Why `model` cannot take attachments that need `needs` (`image`, `file`), from its catalog
+/// `input_modalities`; `None` when it can, or when the catalog does not say.
+pub fn modality_misfit(snapshot: &Snapshot, model: &str, needs: &[&str]) -> Option<String> {
+    let known = &snapshot.find(model)?.input_modalities;
+    let missing: Vec<&str> = needs
+        .iter()
+        .copied()
+        .filter(|need| !known.is_empty() && !known.iter().any(|k| k == need))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "takes no {} input (input_modalities: {}), which the attachments need",
+            missing.join(" or "),
+            known.join(", ")
+        )
+    })
+}
+
+/// Leaves out the models that cannot take the attachments (`needs`), reporting each as `skipped`.
+///
+/// # Errors
+/// When no model in the chain can take them.
+pub fn fit_modalities(
+    snapshot: &Snapshot,
+    chain: Vec<String>,
+    skipped: &mut Vec<Attempt>,
+    needs: &[&str],
+) -> Result<Vec<String>, ToolError> {
+    if needs.is_empty() {
+        return Ok(chain);
+    }
+    let mut kept = Vec::with_capacity(chain.len());
+    let mut last_reason = String::new();
+    for model in chain {
+        match modality_misfit(snapshot, &model, needs) {
+            None => kept.push(model),
+            Some(reason) => {
+                skipped.push(Attempt::skipped(&model, reason.clone()));
+                last_reason = reason;
+            }
+        }
+    }
+    if kept.is_empty() {
+        let field = if needs.contains(&"image") {
+            "images"
+        } else {
+            "files"
+        };
+        return Err(ToolError::invalid(
+            field,
+            format!(
+                "no model in the chain can take them ({last_reason}); add a model with {} input (list_models with input_modality)",
+                needs.join(" and ")
+            ),
+        ));
+    }
+    Ok(kept)
 }
 
 /// Leaves out the models too small for the prompt, reporting each as `skipped`.

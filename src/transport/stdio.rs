@@ -49,7 +49,10 @@ async fn serve(
     outgoing: tokio_util::sync::PollSender<ServerJsonRpcMessage>,
     incoming: impl futures_util::Stream<Item = ClientJsonRpcMessage> + Send + Unpin + 'static,
 ) -> anyhow::Result<()> {
-    let running = Switchboard::new(app).serve((outgoing, incoming)).await?;
+    let running = Switchboard::new(app)
+        .with_client_roots()
+        .serve((outgoing, incoming))
+        .await?;
     if let Some(peer) = running.peer().peer_info() {
         let client = &peer.client_info;
         tracing::info!(

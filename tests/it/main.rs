@@ -2,6 +2,7 @@
 //! on; `support` starts a fake OpenRouter on 127.0.0.1 and the real server binary.
 
 mod ask_model;
+mod attachments;
 mod audit;
 mod bad_input;
 mod budget;
@@ -24,6 +25,7 @@ mod judge;
 mod list_models;
 mod long_answers;
 mod malformed_args;
+mod masking;
 mod metrics;
 mod native;
 mod openai_compat;
@@ -36,6 +38,7 @@ mod redis_fleet;
 mod redis_outage;
 mod redis_store;
 mod resources;
+mod roots;
 mod routing;
 mod secrets;
 mod sse_framing;

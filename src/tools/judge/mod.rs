@@ -212,10 +212,10 @@ fn label(index: usize) -> String {
 /// The instructions, then the question and the labelled answers.
 fn prompt(question: &[ChatMessage], answers: &[(String, String)]) -> Vec<ChatMessage> {
     let question = match question {
-        [only] if only.role == Role::User => only.content.clone(),
+        [only] if only.role == Role::User => only.text().into_owned(),
         _ => question
             .iter()
-            .map(|m| format!("[{}] {}", m.role.as_str(), m.content))
+            .map(|m| format!("[{}] {}", m.role.as_str(), m.text()))
             .collect::<Vec<_>>()
             .join("\n\n"),
     };
