@@ -42,6 +42,26 @@ pub struct Tokens {
     /// What this model would be sent before its limit: the asked value or its default.
     pub asked: u32,
     pub sent: u32,
+    /// What bounded `sent` when it is below `asked`.
+    pub limit: Limit,
+}
+
+/// What a clamped `max_tokens` was clamped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `top_provider.max_completion_tokens`.
+    Completion,
+    /// The context window less the prompt.
+    Context,
+}
+
+impl Limit {
+    fn said(self) -> &'static str {
+        match self {
+            Limit::Completion => "the model's max_completion_tokens",
+            Limit::Context => "the context left after the prompt",
+        }
+    }
 }
 
 /// The models in `chain` not sent `max_tokens`: those with a smaller default (when `asked` is
@@ -63,6 +83,7 @@ pub fn limits(
                 let tokens = Tokens {
                     asked: wanted,
                     sent,
+                    limit: Limit::Completion,
                 };
                 (id.clone(), tokens)
             })
@@ -70,10 +91,38 @@ pub fn limits(
         .collect()
 }
 
-/// The attempt note for a request whose `max_tokens` was clamped from `asked` to `sent`.
-pub fn note(asked: u32, sent: u32) -> Option<String> {
+/// Lowers what each model in `room` is sent to the context its window leaves after the prompt
+/// (see `tools::models::PromptSize::room`), where that is below what it would be sent.
+pub fn within_context(
+    limits: &mut BTreeMap<String, Tokens>,
+    room: &BTreeMap<String, u32>,
+    max_tokens: u32,
+) {
+    for (model, left) in room {
+        let current = limits.get(model).copied().unwrap_or(Tokens {
+            asked: max_tokens,
+            sent: max_tokens,
+            limit: Limit::Completion,
+        });
+        if *left < current.sent {
+            let clamped = Tokens {
+                sent: *left,
+                limit: Limit::Context,
+                ..current
+            };
+            limits.insert(model.clone(), clamped);
+        }
+    }
+}
+
+/// The attempt note for a request whose `max_tokens` was clamped from `asked` to `sent` by
+/// `limit`.
+pub fn note(asked: u32, sent: u32, limit: Limit) -> Option<String> {
     (sent < asked).then(|| {
-        format!("max_tokens clamped from {asked} to {sent}, the model's max_completion_tokens")
+        format!(
+            "max_tokens clamped from {asked} to {sent}, {}",
+            limit.said()
+        )
     })
 }
 

@@ -298,11 +298,14 @@ impl ModelRouter {
         };
         let last = requests.len() - 1;
         for (position, request) in requests.iter().enumerate() {
-            let asked = call
+            let (asked, limit) = call
                 .completion_limits
                 .get(&request.model)
-                .map_or(call.max_tokens, |t| t.asked);
-            let note = shape::note(clamp::note(asked, request.max_tokens), call, &request.model);
+                .map_or((call.max_tokens, clamp::Limit::Completion), |t| {
+                    (t.asked, t.limit)
+                });
+            let clamped = clamp::note(asked, request.max_tokens, limit);
+            let note = shape::note(clamped, call, &request.model);
             let walk = Walk {
                 deadline,
                 is_last: position == last,

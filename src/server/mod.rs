@@ -133,7 +133,7 @@ impl Switchboard {
 /// types; a test compacts those into `tools.json` (see `schema`).
 #[cfg_attr(test, rmcp::tool_router(router = generated_router))]
 impl Switchboard {
-    /// Ask one model; on failure the fallback models are tried in order (`attempts` lists each try). Spends credits.
+    /// Ask one model; if it fails, the fallback models are tried in turn (see `attempts`). Spends credits.
     #[tool(
         title = "Ask a model",
         annotations(read_only_hint = true, open_world_hint = true)
@@ -160,7 +160,7 @@ impl Switchboard {
         self.finish(result)
     }
 
-    /// Send one prompt to 2-8 models at once and return the answers side by side; each model fails on its own. Spends credits.
+    /// Ask 2-8 models the same prompt at once; answers side by side, each failing on its own. Spends credits.
     #[tool(
         title = "Compare models",
         annotations(read_only_hint = true, open_world_hint = true)
@@ -201,7 +201,7 @@ impl Switchboard {
         )
     }
 
-    /// Estimate a prompt's USD cost on 1-20 models before sending it; tokens are counted locally, nothing is sent. Free.
+    /// Estimate a prompt's USD cost on 1-20 models; tokens are counted locally, nothing is sent. Free.
     #[tool(
         title = "Estimate cost",
         annotations(read_only_hint = true, open_world_hint = false)

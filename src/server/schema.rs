@@ -34,6 +34,12 @@ fn compacted(schema: &Map<String, Value>, kind: Kind) -> Map<String, Value> {
         && let Some(Value::Object(properties)) = map.get_mut("properties")
     {
         properties.values_mut().for_each(shallow);
+        // An output field that may be absent is left out of the result (every optional output
+        // field skips serializing `None`), never sent as null.
+        properties
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .for_each(drop_null_type);
     }
     let mut value = Value::Object(map);
     strip(&mut value, kind, true);
@@ -128,12 +134,25 @@ fn strip_child(key: &str, child: &mut Value, kind: Kind) {
     match (key, child) {
         ("properties" | "$defs", Value::Object(entries)) => {
             for schema in entries.values_mut() {
+                if kind == Kind::Input {
+                    shallow_items(schema);
+                }
                 // A property's own description is what tells the model how to fill it in.
                 strip(schema, kind, key == "properties" && kind == Kind::Input);
             }
         }
         (_, child @ (Value::Object(_) | Value::Array(_))) => strip(child, kind, false),
         _ => {}
+    }
+}
+
+/// An input array of objects (`messages`) keeps only that its items are objects: their shape is
+/// in the property's description, and the tool checks every item and names what is wrong.
+fn shallow_items(schema: &mut Value) {
+    if let Some(Value::Object(items)) = schema.get_mut("items")
+        && items.get("type").and_then(Value::as_str) == Some("object")
+    {
+        items.retain(|key, _| key == "type");
     }
 }
 

@@ -19,21 +19,21 @@ use std::time::Instant;
 pub struct AskModelArgs {
     /// The question or task. Give this or `messages`.
     pub prompt: Option<String>,
-    /// Chat history instead of `prompt`.
+    /// [{role, content}] instead of `prompt`.
     pub messages: Option<Vec<ChatMessage>>,
     /// System instructions.
     pub system: Option<String>,
-    /// Model id such as `anthropic/claude-sonnet-4.5` (see list_models). Default: the server's.
+    /// Model id, e.g. `openai/gpt-5-mini` (see list_models).
     pub model: Option<String>,
-    /// Tried in order if `model` fails. Default: the server's chain; [] for none.
+    /// Tried in order if `model` fails; [] for none.
     pub fallback_models: Option<Vec<String>>,
-    /// Answer length cap in tokens. Default 1024; 4096 for models that reason.
+    /// Answer cap, tokens. Default 1024 (4096 if the model reasons).
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
     /// use (default), bypass or refresh.
     pub cache: Option<String>,
-    /// USD cap on the worst case (prompt + max_tokens); above it nothing is sent.
+    /// USD cap on the worst case; above it nothing is sent.
     pub max_cost_usd: Option<f64>,
     /// Text/PDF paths or globs.
     pub files: Option<Vec<String>>,
@@ -45,7 +45,7 @@ pub struct AskModelArgs {
     pub reasoning: Option<ReasoningMap>,
     /// JSON Schema the answer must match; parsed into `json`.
     pub response_format: Option<Map<String, Value>>,
-    /// OpenRouter provider preferences (order, only, ignore, sort, zdr, max_price...).
+    /// OpenRouter provider preferences: order, only, ignore, sort, zdr...
     pub provider: Option<Map<String, Value>>,
 }
 
@@ -172,9 +172,10 @@ fn prepare(
     let fitted = capabilities::fit(snapshot, chain, &mut skipped, &consultation)?;
     let chain = fitted.chain;
     let mut size = models::PromptSize::new(&messages, max_tokens);
-    let chain = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
+    let (chain, room) = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
-    let completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    let mut completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
+    clamp::within_context(&mut completion_limits, &room, max_tokens);
     let ceilings = clamp::ceilings(snapshot, &chain);
     let call = Call {
         chain,

@@ -30,13 +30,13 @@ pub const MAX_MODELS: usize = 8;
 pub struct CompareModelsArgs {
     /// The question or task. Give this or `messages`.
     pub prompt: Option<String>,
-    /// Chat history instead of `prompt`.
+    /// [{role, content}] instead of `prompt`.
     pub messages: Option<Vec<ChatMessage>>,
     /// System instructions.
     pub system: Option<String>,
     /// 2 to 8 model ids (no fallback).
     pub models: Vec<String>,
-    /// Answer length cap in tokens, per model. Default 1024; 4096 for models that reason.
+    /// As in ask_model, per model.
     pub max_tokens: Option<i64>,
     /// 0 to 2.
     pub temperature: Option<f64>,
@@ -46,7 +46,7 @@ pub struct CompareModelsArgs {
     pub files: Option<Vec<String>>,
     /// Image paths or URLs.
     pub images: Option<Vec<String>>,
-    /// A model that then compares the answers (anonymised) and ranks them. Spends credits.
+    /// Model that then ranks the answers, blind.
     pub judge_model: Option<String>,
     /// As in ask_model.
     pub reasoning: Option<ReasoningMap>,

@@ -27,9 +27,9 @@ pub struct EstimateCostArgs {
     pub prompt: Option<String>,
     pub messages: Option<Vec<ChatMessage>>,
     pub prompt_tokens: Option<i64>,
-    /// Expected answer tokens per call. Default 1024; 4096 for models that reason.
+    /// Answer tokens per call. Default: as max_tokens.
     pub completion_tokens: Option<i64>,
-    /// Number of calls the costs cover. Default 1.
+    /// Calls to price. Default 1.
     pub calls: Option<i64>,
     pub files: Option<Vec<String>>,
     pub images: Option<Vec<String>>,

@@ -6,6 +6,7 @@ use crate::catalog::{Snapshot, suggest};
 use crate::openrouter::types::ChatMessage;
 use crate::router::Attempt;
 use crate::tokens;
+use std::collections::BTreeMap;
 
 /// Most models one chain or one call may name.
 pub const MAX_CHAIN: usize = 20;
@@ -181,6 +182,41 @@ impl<'a> PromptSize<'a> {
     }
 }
 
+/// Fewest answer tokens a model is sent: a model whose context window the prompt fills closer
+/// than this is skipped rather than clamped.
+pub const MIN_ANSWER_TOKENS: u64 = 256;
+
+/// What a model's context window leaves for the answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Room {
+    /// The prompt and `max_tokens` fit (or the window is unknown).
+    Fits,
+    /// Only this many answer tokens fit: `max_tokens` is clamped to it.
+    Clamped(u32),
+    /// Not even [`MIN_ANSWER_TOKENS`] fit; why.
+    TooSmall(String),
+}
+
+impl PromptSize<'_> {
+    /// What `model`'s context window leaves for the answer. Another tokenizer may count the
+    /// prompt higher than o200k_base does, so a clamp keeps a margin of a sixteenth of it.
+    pub fn room(&mut self, snapshot: &Snapshot, model: &str) -> Room {
+        let Some(reason) = self.misfit(snapshot, model) else {
+            return Room::Fits;
+        };
+        let context = snapshot
+            .find(model)
+            .and_then(|m| m.context_length)
+            .unwrap_or(0);
+        let tokens = self.tokens();
+        let left = context.saturating_sub(tokens + tokens / 16 + 16);
+        match u32::try_from(left) {
+            Ok(left) if u64::from(left) >= MIN_ANSWER_TOKENS => Room::Clamped(left),
+            _ => Room::TooSmall(reason),
+        }
+    }
+}
+
 /// Why `model` cannot take attachments that need `needs` (`image`, `file`), from its catalog
 /// `input_modalities`; `None` when it can, or when the catalog does not say.
 pub fn modality_misfit(snapshot: &Snapshot, model: &str, needs: &[&str]) -> Option<String> {
@@ -240,7 +276,8 @@ pub fn fit_modalities(
     Ok(kept)
 }
 
-/// Leaves out the models too small for the prompt, reporting each as `skipped`.
+/// Leaves out the models too small for the prompt, reporting each as `skipped`, and says what
+/// `max_tokens` the models whose window the prompt nearly fills are clamped to.
 ///
 /// # Errors
 /// When no model in the chain can hold the prompt.
@@ -249,13 +286,18 @@ pub fn fit_context(
     chain: Vec<String>,
     skipped: &mut Vec<Attempt>,
     size: &mut PromptSize<'_>,
-) -> Result<Vec<String>, ToolError> {
+) -> Result<(Vec<String>, BTreeMap<String, u32>), ToolError> {
     let mut fitting = Vec::with_capacity(chain.len());
+    let mut clamped = BTreeMap::new();
     let mut last_reason = String::new();
     for model in chain {
-        match size.misfit(snapshot, &model) {
-            None => fitting.push(model),
-            Some(reason) => {
+        match size.room(snapshot, &model) {
+            Room::Fits => fitting.push(model),
+            Room::Clamped(left) => {
+                clamped.insert(model.clone(), left);
+                fitting.push(model);
+            }
+            Room::TooSmall(reason) => {
                 skipped.push(Attempt::skipped(&model, reason.clone()));
                 last_reason = reason;
             }
@@ -269,7 +311,7 @@ pub fn fit_context(
             ),
         ));
     }
-    Ok(fitting)
+    Ok((fitting, clamped))
 }
 
 /// Leaves out the models `SWITCHBOARD_ALLOWED_MODELS` / `SWITCHBOARD_MAX_PRICE` refuse, reporting

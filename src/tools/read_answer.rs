@@ -14,7 +14,7 @@ pub struct ReadAnswerArgs {
     pub answer_id: String,
     /// Characters to skip (the previous next_offset). Default 0.
     pub offset: Option<i64>,
-    /// Default and maximum SWITCHBOARD_MAX_RESULT_CHARS.
+    /// Default and cap: the server's page size.
     pub max_chars: Option<i64>,
 }
 

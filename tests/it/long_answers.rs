@@ -351,3 +351,38 @@ async fn a_model_that_does_not_reason_keeps_the_1024_default() {
     assert_eq!(fake.chat_requests(Some(plain)).await[0]["max_tokens"], 1024);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn max_tokens_is_clamped_to_the_context_left_after_the_prompt() {
+    let fake = FakeOpenRouter::start().await;
+    let tiny = "test/tiny-context";
+    fake.answer(tiny, "short", 0.0).await;
+    let server = McpServer::start(&fake).await;
+    // About 3,500 tokens in a 4,096-token window: the default 1024 does not fit, 300 or so do.
+    let prompt = "The quick brown fox jumps over the lazy dog. ".repeat(350);
+    let counted = server
+        .call_ok("estimate_cost", json!({"model": tiny, "prompt": prompt}))
+        .await["estimates"][0]["prompt_tokens"]
+        .as_u64()
+        .unwrap();
+    let out = server
+        .call_ok(
+            "ask_model",
+            json!({"prompt": prompt, "model": tiny, "fallback_models": []}),
+        )
+        .await;
+    let sent = fake.chat_requests(Some(tiny)).await[0]["max_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (256..1024).contains(&sent) && counted + sent <= 4096,
+        "clamped into the window: {sent} after {counted} prompt tokens"
+    );
+    let note = out["attempts"][0]["note"].as_str().unwrap_or_default();
+    assert_eq!(
+        note,
+        format!("max_tokens clamped from 1024 to {sent}, the context left after the prompt"),
+        "{out}"
+    );
+    server.stop().await;
+}
