@@ -53,17 +53,23 @@ impl App {
             config.catalog_ttl,
             CATALOG_FETCH_TIMEOUT,
         );
-        let store = Store::new(config.store_path());
-        let tier = match config.cache {
-            CacheBackend::Off => Tier::Off,
-            CacheBackend::Memory => Tier::Memory,
-            CacheBackend::Sqlite(_) => Tier::Sqlite,
+        let (store, tier) = match &config.cache {
+            CacheBackend::Redis(url) => (Store::redis(url.clone()), Tier::Redis),
+            other => {
+                let tier = match other {
+                    CacheBackend::Off => Tier::Off,
+                    CacheBackend::Memory => Tier::Memory,
+                    _ => Tier::Sqlite,
+                };
+                (Store::new(config.store_path()), tier)
+            }
         };
         let cache = ResponseCache::new(tier, config.cache_ttl, store.clone());
         let hold = config.timeout + RESERVATION_GRACE;
         let budget = Budget::new(store.clone(), config.budget_usd, config.budget_period, hold);
         let policy = ModelPolicy::new(&config.allowed_models, config.max_price);
-        let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown);
+        let cooldowns = Cooldowns::new(COOLDOWN_AFTER_FAILURES, config.cooldown)
+            .shared(store.shared().cloned());
         let events = Events::new(config.audit_log.as_ref());
         let router = ModelRouter::new(
             client.clone(),

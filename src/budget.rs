@@ -140,12 +140,7 @@ impl Admission {
         self.done = true;
         let source = source.as_str();
         let result = match self.reservation {
-            Some(id) => {
-                let (store, model) = (self.store.clone(), model.to_string());
-                tokio::task::spawn_blocking(move || store.settle_blocking(id, &model, cost, source))
-                    .await
-                    .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())))
-            }
+            Some(id) => self.store.settle(id, model.to_string(), cost, source).await,
             None if cost > 0.0 => self.store.record(model.to_string(), cost, source).await,
             None => Ok(()),
         };
@@ -177,8 +172,8 @@ impl Drop for Admission {
             );
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let unknown = CostSource::Unknown.as_str();
-                runtime.spawn_blocking(move || {
-                    store.settle_blocking(id, "(cancelled)", worst, unknown)
+                runtime.spawn(async move {
+                    store.settle(id, "(cancelled)".into(), worst, unknown).await
                 });
             }
         }

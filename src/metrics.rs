@@ -79,6 +79,26 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    backend: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabel {
+    backend: String,
+}
+
+/// Store round trips in seconds: 50 µs on loopback to the 1.5 s cap of one Redis command.
+const STORE_BUCKETS: [f64; 12] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.5,
+];
+
+fn store_histogram() -> Histogram {
+    Histogram::new(STORE_BUCKETS)
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabel {
     version: String,
 }
@@ -105,6 +125,8 @@ pub struct Metrics {
     model_latency: Histograms<ModelLabels>,
     attempts: Family<AttemptLabels, Counter>,
     rejected: Family<ReasonLabel, Counter>,
+    store_commands: Family<StoreLabels, Counter>,
+    store_latency: Histograms<BackendLabel>,
     model_names: Mutex<HashSet<String>>,
     /// The attempt counts again, by unescaped model label and outcome, for `switchboard://health`.
     attempt_totals: Mutex<BTreeMap<(String, &'static str), u64>>,
@@ -134,6 +156,8 @@ impl Metrics {
             model_latency: Family::new_with_constructor(histogram),
             attempts: Family::default(),
             rejected: Family::default(),
+            store_commands: Family::default(),
+            store_latency: Family::new_with_constructor(store_histogram),
             model_names: Mutex::new(HashSet::new()),
             attempt_totals: Mutex::new(BTreeMap::new()),
         };
@@ -205,7 +229,33 @@ impl Metrics {
             "Upstream attempts by model and outcome (ok, retried, fell_back, failed, skipped)",
             self.attempts.clone(),
         );
+        r.register(
+            "switchboard_store_commands",
+            "Commands sent to the shared store, by backend (redis) and result (ok, error)",
+            self.store_commands.clone(),
+        );
+        r.register(
+            "switchboard_store_latency_seconds",
+            "Round trip of each command to the shared store, by backend",
+            self.store_latency.clone(),
+        );
         self
+    }
+
+    /// Records one command to the shared store: whether it was answered, and how long it took.
+    pub fn store_command(&self, backend: &str, ok: bool, took: Duration) {
+        let result = if ok { "ok" } else { "error" };
+        let labels = StoreLabels {
+            backend: backend.to_string(),
+            result: result.to_string(),
+        };
+        self.store_commands.get_or_create(&labels).inc();
+        let backend = BackendLabel {
+            backend: backend.to_string(),
+        };
+        self.store_latency
+            .get_or_create(&backend)
+            .observe(took.as_secs_f64());
     }
 
     /// Records one event.

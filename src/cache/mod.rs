@@ -1,5 +1,6 @@
 //! The response cache: complete, successful answers keyed by the SHA-256 of the canonical request,
-//! expired after a TTL. A size-bounded memory front, over the SQLite store when persistence is on.
+//! expired after a TTL. A size-bounded memory front, over the store when persistence is on: the
+//! SQLite file, or Redis shared by a fleet (where an unreachable Redis only costs the cache).
 
 use crate::openrouter::Completion;
 use crate::openrouter::types::ChatMessage;
@@ -80,6 +81,15 @@ pub enum Tier {
     Memory,
     /// A memory front over the SQLite store, shared by every process using the same file.
     Sqlite,
+    /// A memory front over Redis, shared by every replica using the same server.
+    Redis,
+}
+
+impl Tier {
+    /// Answers outlive the process (and are shared with other processes).
+    pub fn persists(self) -> bool {
+        matches!(self, Tier::Sqlite | Tier::Redis)
+    }
 }
 
 /// The response cache. Reads try memory, then the store; writes go to both.
@@ -120,6 +130,11 @@ impl ResponseCache {
         self.tier
     }
 
+    /// The Redis server behind the cache, when replicas share one.
+    pub fn shared(&self) -> Option<&crate::store::RedisStore> {
+        self.store.shared().filter(|_| self.tier == Tier::Redis)
+    }
+
     /// (hits, misses) since start.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -149,7 +164,7 @@ impl ResponseCache {
         if let Some(hit) = memory.get(key) {
             return Some(hit);
         }
-        if self.tier != Tier::Sqlite {
+        if !self.tier.persists() {
             return None;
         }
         let row = self.store.get_response(key.to_string()).await;
@@ -184,7 +199,7 @@ impl ResponseCache {
             stored_at: now_millis(),
         };
         memory.insert(key.clone(), Arc::new(answer));
-        if self.tier != Tier::Sqlite {
+        if !self.tier.persists() {
             return None;
         }
         let body = serde_json::to_string(completion).unwrap_or_default();
@@ -194,6 +209,11 @@ impl ResponseCache {
             .await
             .err()?;
         tracing::warn!(%error, "cache write failed");
+        if self.tier == Tier::Redis {
+            return Some(format!(
+                "the answer could not be saved in the shared response cache ({error}); it was delivered, but other replicas will pay for an identical call again"
+            ));
+        }
         Some(format!(
             "the answer could not be saved in the response cache {} ({error}); it was delivered, but other server processes will pay for an identical call again; check the data dir (SWITCHBOARD_DATA_DIR) or set SWITCHBOARD_CACHE=memory",
             self.store.path().display()

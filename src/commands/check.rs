@@ -198,22 +198,22 @@ fn check_models(app: &App, snapshot: &Snapshot) -> Vec<(bool, String)> {
         .collect()
 }
 
-/// Opens the SQLite file (cache and spend ledger) and reads it, as the first budgeted call would.
+/// Opens the SQLite file (cache and spend ledger) and reads it, as the first budgeted call would;
+/// or, for a fleet's Redis, pings it and reports the round trip.
 async fn check_store(app: &App) -> (bool, String) {
     let store = app.budget.store();
     let path = store.path().display().to_string();
-    let read = store
-        .run(|connection| {
-            connection
-                .query_row("SELECT count(*) FROM ledger", [], |row| {
-                    row.get::<_, i64>(0)
-                })
-                .map_err(crate::store::StoreError::from)
-        })
-        .await;
-    match read {
-        Ok(rows) => line(true, format!("store: {path} opens ({rows} ledger rows)")),
-        Err(error) => line(
+    let redis = store.shared().is_some();
+    match (store.probe().await, redis) {
+        (Ok(how), true) => line(true, format!("store: Redis at {path} is reachable, {how}")),
+        (Ok(how), false) => line(true, format!("store: {path} {how}")),
+        (Err(error), true) => line(
+            false,
+            format!(
+                "store: Redis at {path} does not answer ({error}); start it, or fix the host, port or password in SWITCHBOARD_CACHE"
+            ),
+        ),
+        (Err(error), false) => line(
             false,
             format!(
                 "store: cannot use {path} ({error}); move the file aside (a new one is created) or set SWITCHBOARD_DATA_DIR to a writable directory"

@@ -53,6 +53,61 @@ pub enum CacheBackend {
     Memory,
     /// The SQLite file (default: `switchboard.db` in the data dir), shared by every process.
     Sqlite(Option<PathBuf>),
+    /// A Redis server shared by every replica: cache, flights, ledger, cooldowns and records.
+    Redis(RedisUrl),
+}
+
+/// A `redis://` or `rediss://` URL. It may hold a password, so `Debug` and [`RedisUrl::redacted`]
+/// show only the scheme, host, port and database.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    url: String,
+    redacted: String,
+    address: String,
+}
+
+impl RedisUrl {
+    /// Parses and checks `text`; the error never repeats a password.
+    pub fn parse(text: &str) -> Result<RedisUrl, String> {
+        let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+        if !matches!(url.scheme(), "redis" | "rediss") {
+            return Err("the scheme must be redis:// or rediss://".into());
+        }
+        let host = url.host_str().filter(|h| !h.is_empty()).ok_or("no host")?;
+        let port = url.port().unwrap_or(6379);
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u32>().is_err() {
+            return Err(format!("the database `/{db}` is not a number"));
+        }
+        let address = format!("{host}:{port}");
+        let db = if db.is_empty() { "0" } else { db };
+        Ok(RedisUrl {
+            url: text.to_string(),
+            redacted: format!("{}://{address}/{db}", url.scheme()),
+            address,
+        })
+    }
+
+    /// The whole URL, password included: for the Redis client only, never for output.
+    pub fn secret_url(&self) -> &str {
+        &self.url
+    }
+
+    /// `redis://HOST:PORT/DB`, without user or password.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// `HOST:PORT`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -254,10 +309,22 @@ fn parse_cache(text: &str) -> Result<CacheBackend, ConfigError> {
         other if other.starts_with("sqlite:") => Ok(CacheBackend::Sqlite(Some(PathBuf::from(
             &other["sqlite:".len()..],
         )))),
+        other if other.starts_with("redis://") || other.starts_with("rediss://") => {
+            RedisUrl::parse(other)
+                .map(CacheBackend::Redis)
+                .map_err(|problem| {
+                    invalid(
+                        "SWITCHBOARD_CACHE",
+                        format!(
+                            "{problem}; use redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
+                        ),
+                    )
+                })
+        }
         other => Err(invalid(
             "SWITCHBOARD_CACHE",
             format!(
-                "`{other}` is not supported by this build; use `sqlite`, `sqlite:PATH`, `memory` or `off`"
+                "`{other}` is not a cache; use `sqlite`, `sqlite:PATH`, `redis://HOST:PORT/DB`, `memory` or `off`"
             ),
         )),
     }
@@ -383,6 +450,31 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("SWITCHBOARD_CACHE")
+        );
+    }
+
+    #[test]
+    fn a_redis_url_is_accepted_and_never_shows_its_password() {
+        let CacheBackend::Redis(url) =
+            parse_cache("rediss://:hunter2-secret@cache.internal:6380/2").unwrap()
+        else {
+            panic!("a redis backend")
+        };
+        assert_eq!(url.redacted(), "rediss://cache.internal:6380/2");
+        assert_eq!(url.address(), "cache.internal:6380");
+        assert!(!format!("{:?}", CacheBackend::Redis(url.clone())).contains("hunter2"));
+        assert_eq!(
+            parse_cache("redis://127.0.0.1")
+                .map(|b| format!("{b:?}"))
+                .unwrap(),
+            "Redis(redis://127.0.0.1:6379/0)"
+        );
+        let bad = parse_cache("redis://:hunter2@h:1/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("SWITCHBOARD_CACHE") && !bad.contains("hunter2"),
+            "{bad}"
         );
     }
 

@@ -90,6 +90,7 @@ pub fn cache(app: &App) -> (&'static str, u64, u64) {
         Tier::Off => "off",
         Tier::Memory => "memory",
         Tier::Sqlite => "sqlite",
+        Tier::Redis => "redis",
     };
     (backend, hits, misses)
 }

@@ -1,7 +1,10 @@
 //! Per-model cooldown (a circuit breaker): after `threshold` failed attempts in a row a model is
-//! skipped by later calls for `period`, then tried again. One success closes it.
+//! skipped by later calls for `period`, then tried again. One success closes it. In a fleet sharing
+//! Redis the streak and the cooldown are kept there too, so a model cooled through one replica is
+//! skipped by all; the in-process state stays in front and is what a Redis out of reach leaves.
 
-use std::collections::HashMap;
+use crate::store::RedisStore;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +15,9 @@ pub struct Cooldowns {
     threshold: u32,
     period: Duration,
     models: Mutex<HashMap<String, Health>>,
+    shared: Option<RedisStore>,
+    /// Models seen with a failure streak in the fleet (Redis): a success clears it there.
+    fleet_streaks: Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -26,6 +32,42 @@ impl Cooldowns {
             threshold: threshold.max(1),
             period,
             models: Mutex::new(HashMap::new()),
+            shared: None,
+            fleet_streaks: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Keeps streaks and cooldowns in `redis` too, shared with every replica using it.
+    pub fn shared(mut self, redis: Option<RedisStore>) -> Self {
+        self.shared = redis;
+        self
+    }
+
+    /// How much longer each of `models` cools down, here or (with Redis) anywhere in the fleet:
+    /// one round trip for the whole chain.
+    pub async fn remaining_each(&self, models: &[String]) -> Vec<Option<Duration>> {
+        let local: Vec<Option<Duration>> = models.iter().map(|m| self.remaining(m)).collect();
+        let Some(redis) = &self.shared else {
+            return local;
+        };
+        match redis.cooling(models).await {
+            Ok(fleet) => {
+                let mut streaks = self.fleet_streaks.lock().unwrap_or_else(|e| e.into_inner());
+                for (model, (_, streak)) in models.iter().zip(&fleet) {
+                    if *streak {
+                        streaks.insert(model.clone());
+                    }
+                }
+                local
+                    .into_iter()
+                    .zip(fleet)
+                    .map(|(here, (there, _))| here.max(there))
+                    .collect()
+            }
+            Err(error) => {
+                tracing::debug!(%error, "fleet cooldowns unknown; using this replica's");
+                local
+            }
         }
     }
 
@@ -38,22 +80,54 @@ impl Cooldowns {
             .filter(|d| !d.is_zero())
     }
 
-    pub fn record_success(&self, model: &str) {
-        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        if models
-            .remove(model)
-            .is_some_and(|h| h.cooling_until.is_some())
+    /// A success ends the model's streak here and, when one was seen, in the fleet (so a call
+    /// to a healthy model costs no round trip for it).
+    pub async fn record_success(&self, model: &str) {
+        let had_streak = self.forget(model);
+        let fleet_streak = self
+            .fleet_streaks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(model);
+        if !(had_streak || fleet_streak) {
+            return;
+        }
+        if let Some(redis) = &self.shared
+            && let Err(error) = redis.model_answered(model).await
         {
+            tracing::debug!(%error, model, "could not clear the fleet's cooldown");
+        }
+    }
+
+    /// Ends the streak here; whether there was one.
+    fn forget(&self, model: &str) -> bool {
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let removed = models.remove(model);
+        if removed.is_some_and(|h| h.cooling_until.is_some()) {
             tracing::info!(model, "model answered again; cooldown cleared");
         }
+        removed.is_some()
     }
 
     /// Counts a failed attempt; the `threshold`-th in a row (and every one after, while the model
     /// keeps failing) starts a cooldown.
-    pub fn record_failure(&self, model: &str) {
+    pub async fn record_failure(&self, model: &str) {
+        let fleet = match &self.shared {
+            Some(redis) => redis
+                .model_failed(model, self.threshold, self.period)
+                .await
+                .inspect_err(|error| tracing::debug!(%error, model, "fleet streak not counted"))
+                .ok(),
+            None => None,
+        };
+        self.count_failure(model, fleet);
+    }
+
+    /// Counts a failure here; `fleet` is the streak across replicas, when known.
+    fn count_failure(&self, model: &str, fleet: Option<u32>) {
         let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
         let health = models.entry(model.to_string()).or_default();
-        health.failures_in_a_row += 1;
+        health.failures_in_a_row = (health.failures_in_a_row + 1).max(fleet.unwrap_or(0));
         if health.failures_in_a_row >= self.threshold {
             // A period too long for the clock cools down for a century instead of panicking.
             let now = Instant::now();
@@ -129,25 +203,25 @@ pub struct ModelState {
 mod tests {
     use super::*;
 
-    #[test]
-    fn opens_after_the_threshold_and_closes_on_success() {
+    #[tokio::test]
+    async fn opens_after_the_threshold_and_closes_on_success() {
         let cooldowns = Cooldowns::new(3, Duration::from_secs(60));
-        cooldowns.record_failure("a/b");
-        cooldowns.record_failure("a/b");
+        cooldowns.record_failure("a/b").await;
+        cooldowns.record_failure("a/b").await;
         assert!(cooldowns.remaining("a/b").is_none());
-        cooldowns.record_failure("a/b");
+        cooldowns.record_failure("a/b").await;
         assert!(cooldowns.remaining("a/b").is_some());
         assert_eq!(cooldowns.cooling().len(), 1);
-        cooldowns.record_success("a/b");
+        cooldowns.record_success("a/b").await;
         assert!(cooldowns.remaining("a/b").is_none());
     }
 
-    #[test]
-    fn the_snapshot_shows_streaks_and_cooldowns_and_forgets_a_model_that_answers() {
+    #[tokio::test]
+    async fn the_snapshot_shows_streaks_and_cooldowns_and_forgets_a_model_that_answers() {
         let cooldowns = Cooldowns::new(2, Duration::from_secs(60));
-        cooldowns.record_failure("b/flaky");
-        cooldowns.record_failure("a/down");
-        cooldowns.record_failure("a/down");
+        cooldowns.record_failure("b/flaky").await;
+        cooldowns.record_failure("a/down").await;
+        cooldowns.record_failure("a/down").await;
         let snapshot = cooldowns.snapshot();
         assert_eq!(
             (snapshot.threshold, snapshot.period),
@@ -162,14 +236,14 @@ mod tests {
                 .is_some_and(|d| d <= Duration::from_secs(60))
         );
         assert_eq!(snapshot.models[1].cooling_for, None);
-        cooldowns.record_success("a/down");
+        cooldowns.record_success("a/down").await;
         assert_eq!(cooldowns.snapshot().models.len(), 1);
     }
 
-    #[test]
-    fn expires_after_the_period() {
+    #[tokio::test]
+    async fn expires_after_the_period() {
         let cooldowns = Cooldowns::new(1, Duration::from_millis(1));
-        cooldowns.record_failure("a/b");
+        cooldowns.record_failure("a/b").await;
         std::thread::sleep(Duration::from_millis(5));
         assert!(cooldowns.remaining("a/b").is_none());
     }

@@ -249,12 +249,30 @@ impl ModelRouter {
                     if let Some(hit) = self.cache.peek(&key).await.filter(|_| call.cache.reads()) {
                         return Ok(Routed::from_cache(&hit));
                     }
+                    let _lease = match self.across(call, &key).await {
+                        flight::Across::Answered(hit) => {
+                            let routed = Routed::from_cache(&hit);
+                            lead.finish(&Ok(routed.clone()));
+                            return Ok(routed);
+                        }
+                        flight::Across::Lead(lease) => lease,
+                    };
                     let result = self.fetch(call, key.clone(), gate, progress).await;
                     lead.finish(&result);
                     return result;
                 }
             }
         }
+    }
+
+    /// The fleet-wide single flight (Redis): only for calls that read the cache, within the
+    /// call's deadline.
+    async fn across(&self, call: &Call, key: &str) -> flight::Across {
+        if !call.cache.reads() {
+            return flight::Across::Lead(None);
+        }
+        let give_up = deadline::earliest(deadline::after(self.timeout));
+        flight::across(&self.cache, key, give_up).await
     }
 
     /// Walks the chain: the one place that sends requests upstream.
@@ -267,7 +285,7 @@ impl ModelRouter {
     ) -> Result<Routed, RouteError> {
         let deadline = deadline::earliest(deadline::after(self.timeout));
         let mut attempts = call.skipped.clone();
-        let chain = self.warm_chain(&call.chain, &mut attempts);
+        let chain = self.warm_chain(&call.chain, &mut attempts).await;
         for attempt in &attempts {
             self.events.emit(&Event::Attempt(attempt));
         }
@@ -355,10 +373,12 @@ impl ModelRouter {
 
     /// The chain without the models cooling down (each reported as `skipped`). When every model
     /// is cooling down, all are tried anyway: a call must never fail without asking anyone.
-    fn warm_chain(&self, chain: &[String], attempts: &mut Vec<Attempt>) -> Vec<String> {
+    async fn warm_chain(&self, chain: &[String], attempts: &mut Vec<Attempt>) -> Vec<String> {
+        let left = self.cooldowns.remaining_each(chain).await;
         let cooling: Vec<(&String, Duration)> = chain
             .iter()
-            .filter_map(|m| Some((m, self.cooldowns.remaining(m)?)))
+            .zip(left)
+            .filter_map(|(m, left)| Some((m, left?)))
             .collect();
         if cooling.len() == chain.len() {
             return chain.to_vec();
@@ -413,7 +433,7 @@ impl ModelRouter {
                         attempts,
                         Attempt::ok(model, elapsed).with_note(note.as_deref()),
                     );
-                    self.cooldowns.record_success(model);
+                    self.cooldowns.record_success(model).await;
                     if let Some(usage) = exhausted.take() {
                         completion.usage = complete::add(&usage, &completion.usage);
                     }
@@ -468,7 +488,7 @@ impl ModelRouter {
             };
             let decision = classify(&error);
             if counts_against_model(&error, decision) {
-                self.cooldowns.record_failure(model);
+                self.cooldowns.record_failure(model).await;
             }
             match decision {
                 Decision::Stop => {

@@ -52,6 +52,15 @@ struct StoreHealth {
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// `sqlite`, or `redis` for a store shared by a fleet.
+    backend: &'static str,
+    /// Redis only: commands sent and failed since start, and the last one's round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commands: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command_errors: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_round_trip_ms: Option<f64>,
 }
 
 /// The resource's JSON.
@@ -73,16 +82,7 @@ pub async fn body(app: &App) -> String {
     let age = SystemTime::now()
         .duration_since(snapshot.fetched_at)
         .unwrap_or_default();
-    let store = match store_works(app).await {
-        Ok(()) => StoreHealth {
-            ok: true,
-            error: None,
-        },
-        Err(error) => StoreHealth {
-            ok: false,
-            error: Some(store_problem(app, &error)),
-        },
-    };
+    let store = store_health(app).await;
     to_json(&Health {
         models: models.into_values().collect(),
         cooldown: CooldownRule {
@@ -114,19 +114,33 @@ fn model_entry<'a>(
         })
 }
 
-/// Opens the SQLite file (if not yet open) and reads the ledger once.
-async fn store_works(app: &App) -> Result<(), StoreError> {
-    app.budget
-        .store()
-        .run(|c| {
-            c.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get::<_, i64>(0))?;
-            Ok(())
-        })
+/// Opens the SQLite file (if not yet open) and reads the ledger once, or pings Redis.
+async fn store_health(app: &App) -> StoreHealth {
+    let store = app.budget.store();
+    let error = store
+        .probe()
         .await
+        .err()
+        .map(|error| store_problem(app, &error));
+    let redis = store.shared().map(|redis| redis.health());
+    StoreHealth {
+        ok: error.is_none(),
+        error,
+        backend: if redis.is_some() { "redis" } else { "sqlite" },
+        commands: redis.map(|(commands, _, _)| commands),
+        command_errors: redis.map(|(_, errors, _)| errors),
+        last_round_trip_ms: redis.map(|(_, _, last)| last.as_secs_f64() * 1000.0),
+    }
 }
 
 /// What is wrong with the data store, where, and what to do.
 pub fn store_problem(app: &App, error: &StoreError) -> String {
+    if let Some(redis) = app.budget.store().shared() {
+        return format!(
+            "the shared store {} is unavailable ({error}); start Redis or fix SWITCHBOARD_CACHE",
+            redis.redacted()
+        );
+    }
     format!(
         "the data store {} is unavailable ({error}); make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR",
         app.budget.store().path().display()

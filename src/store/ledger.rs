@@ -99,6 +99,13 @@ impl Store {
         hold: Duration,
     ) -> Result<Result<i64, Spend>, StoreError> {
         let amount = stored(amount);
+        if let Some(redis) = self.shared() {
+            let now = now_millis();
+            let until = now.saturating_add(i64::try_from(hold.as_millis()).unwrap_or(i64::MAX));
+            return redis
+                .reserve(&model, amount, since, limit, (now, until))
+                .await;
+        }
         self.run(move |c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_millis();
@@ -120,24 +127,33 @@ impl Store {
 
     /// Turns reservation `id` into the real cost of the call (0 when nothing was paid), with
     /// where that cost came from (`source`).
-    pub fn settle_blocking(
+    pub async fn settle(
         &self,
         id: i64,
-        model: &str,
+        model: String,
         cost: f64,
-        source: &str,
+        source: &'static str,
     ) -> Result<(), StoreError> {
-        self.run_blocking(|c| {
+        if let Some(redis) = self.shared() {
+            return redis.settle(id, &model, stored(cost), source).await;
+        }
+        self.run(move |c| {
             c.execute(
                 "UPDATE ledger SET cost = ?2, model = ?3, cost_source = ?4, reserved_until = NULL WHERE id = ?1",
                 params![id, stored(cost), model, source],
             )?;
             Ok(())
         })
+        .await
     }
 
     /// Records the cost of a call that held no reservation.
     pub async fn record(&self, model: String, cost: f64, source: &str) -> Result<(), StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis
+                .record(&model, stored(cost), source, now_millis())
+                .await;
+        }
         let source = source.to_string();
         self.run(move |c| {
             c.execute(
@@ -151,12 +167,18 @@ impl Store {
 
     /// Settled and reserved spend since `since` (ms).
     pub async fn spend(&self, since: i64) -> Result<Spend, StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.spend(since, now_millis()).await;
+        }
         self.run(move |c| spend_since(c, since, now_millis())).await
     }
 
     /// Settled spend since `since` (ms), per model and cost source, costliest first; a
     /// reservation past its hold counts as settled at its worst case (`unknown`).
     pub async fn ledger(&self, since: i64) -> Result<Vec<LedgerRow>, StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.ledger(since, now_millis()).await;
+        }
         self.run(move |c| {
             let mut statement = c.prepare(
                 "SELECT model, COALESCE(CASE WHEN reserved_until IS NULL THEN cost_source END, 'unknown') AS source,
@@ -181,6 +203,9 @@ impl Store {
     /// day first, costliest model first within a day. Counted as [`Store::ledger`] counts; the
     /// row's `cost_source` is the least certain of its calls' (`unknown`, then `catalog`).
     pub async fn ledger_by_day(&self, since: i64) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.ledger_by_day(since, now_millis()).await;
+        }
         self.run(move |c| {
             let mut statement = c.prepare(
                 "SELECT at / 86400000 AS day, model, COUNT(*), TOTAL(MAX(cost, 0)) AS spent,
@@ -233,7 +258,8 @@ mod tests {
             }
         );
         store
-            .settle_blocking(first, "a/b", 0.25, "catalog")
+            .settle(first, "a/b".into(), 0.25, "catalog")
+            .await
             .unwrap();
         assert!(
             store

@@ -1,13 +1,19 @@
-//! The SQLite file in the data dir that holds what must outlive the process: cached answers, the
-//! spend ledger, conversations and stored long answers. WAL mode with a busy timeout, so several server processes (Claude Desktop and
-//! Cursor at once) can share one file. Opened on first use, never at start-up.
+//! What must outlive the process: cached answers, the spend ledger, conversations and stored long
+//! answers. Two backends behind one [`Store`]: the SQLite file in the data dir (WAL mode with a
+//! busy timeout, so several server processes, Claude Desktop and Cursor at once, can share one
+//! file; opened on first use, never at start-up), or a Redis server shared by a fleet of replicas
+//! (`redis`, with the single-flight leases and cooldowns only a fleet needs).
 
 mod ledger;
 mod records;
+mod redis;
+mod redis_ledger;
+mod redis_shared;
 mod responses;
 
 pub use ledger::{LedgerRow, Spend};
 pub use records::Kind;
+pub use redis::RedisStore;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -33,12 +39,25 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("store task failed: {0}")]
     Task(String),
+    /// No Redis answered in time; named by host and port, never with the password.
+    #[error(
+        "Redis at {address} cannot be reached ({detail}); check that it runs and SWITCHBOARD_CACHE"
+    )]
+    Unreachable { address: String, detail: String },
+    #[error("Redis error: {0}")]
+    Redis(String),
 }
 
 /// A cheap-to-clone handle; the connection opens on first use.
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(Arc<Inner>),
+    Redis(RedisStore, PathBuf),
 }
 
 #[derive(Debug)]
@@ -50,17 +69,63 @@ struct Inner {
 }
 
 impl Store {
+    /// The SQLite file at `path`.
     pub fn new(path: PathBuf) -> Self {
         Self {
-            inner: Arc::new(Inner {
+            backend: Backend::Sqlite(Arc::new(Inner {
                 path,
                 connection: Mutex::new(None),
-            }),
+            })),
         }
     }
 
+    /// The Redis server at `url`; connects on first use.
+    pub fn redis(url: crate::config::RedisUrl) -> Self {
+        let label = PathBuf::from(url.redacted());
+        Self {
+            backend: Backend::Redis(RedisStore::new(url), label),
+        }
+    }
+
+    /// The SQLite file, or the Redis URL without its password, for messages.
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        match &self.backend {
+            Backend::Sqlite(inner) => &inner.path,
+            Backend::Redis(_, label) => label,
+        }
+    }
+
+    /// The Redis server, when the store is one (shared by a fleet).
+    pub fn shared(&self) -> Option<&RedisStore> {
+        match &self.backend {
+            Backend::Redis(redis, _) => Some(redis),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    fn sqlite(&self) -> Result<&Arc<Inner>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(inner) => Ok(inner),
+            Backend::Redis(redis, _) => Err(StoreError::Task(format!(
+                "the store is Redis ({}), not a SQLite file",
+                redis.redacted()
+            ))),
+        }
+    }
+
+    /// Opens the store and reads it once: the SQLite ledger's row count, or a Redis `PING`.
+    pub async fn probe(&self) -> Result<String, StoreError> {
+        if let Some(redis) = self.shared() {
+            let took = redis.ping().await?;
+            return Ok(format!(
+                "answers PING in {:.2} ms",
+                took.as_secs_f64() * 1000.0
+            ));
+        }
+        let rows = self
+            .run(|c| Ok(c.query_row("SELECT count(*) FROM ledger", [], |r| r.get::<_, i64>(0))?))
+            .await?;
+        Ok(format!("opens ({rows} ledger rows)"))
     }
 
     /// Runs `work` with the connection on the blocking pool.
@@ -79,14 +144,11 @@ impl Store {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut guard = self
-            .inner
-            .connection
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let inner = self.sqlite()?;
+        let mut guard = inner.connection.lock().unwrap_or_else(|e| e.into_inner());
         let connection = match &mut *guard {
             Some(connection) => connection,
-            empty => empty.insert(open_waiting(&self.inner.path)?),
+            empty => empty.insert(open_waiting(&inner.path)?),
         };
         work(connection)
     }

@@ -29,6 +29,9 @@ const CLEAN_EVERY: i64 = 64;
 impl Store {
     /// The body stored under (`kind`, `id`), unless it has expired.
     pub async fn get_record(&self, kind: Kind, id: String) -> Result<Option<String>, StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.get_record(kind.as_str(), &id).await;
+        }
         self.run(move |c| {
             let body = c
                 .query_row(
@@ -50,6 +53,9 @@ impl Store {
         body: String,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.put_record(kind.as_str(), &id, body, ttl).await;
+        }
         self.run(move |c| {
             let now = now_millis();
             let expires = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));

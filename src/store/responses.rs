@@ -13,6 +13,9 @@ const CLEAN_EVERY: i64 = 64;
 impl Store {
     /// The answer stored under `key`, unless it has expired.
     pub async fn get_response(&self, key: String) -> Result<Option<StoredRow>, StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis.get_response(&key).await;
+        }
         self.run(move |c| {
             let row = c
                 .query_row(
@@ -34,6 +37,11 @@ impl Store {
         completion: String,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        if let Some(redis) = self.shared() {
+            return redis
+                .put_response(&key, model, completion, now_millis(), ttl)
+                .await;
+        }
         self.run(move |c| {
             let now = now_millis();
             let expires = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));

@@ -5,6 +5,7 @@ pub mod fake;
 pub mod inproc;
 pub mod log;
 pub mod mcp;
+pub mod redis;
 pub mod scripted;
 
 pub use fake::FakeOpenRouter;
