@@ -76,9 +76,15 @@ pub async fn budget_left(app: &App) -> Option<f64> {
 
 /// An unusable data dir leaves the rest of the status standing; this says what and where.
 fn problem(app: &App, error: &StoreError) -> String {
+    let store = app.budget.store();
+    let fix = if store.shared().is_some() {
+        "start Redis or fix SWITCHBOARD_CACHE; calls with a budget are refused until it answers"
+    } else {
+        "make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR"
+    };
     format!(
-        "the spend ledger {} is unavailable ({error}); make the data dir writable, move a damaged file aside, or set SWITCHBOARD_DATA_DIR",
-        app.budget.store().path().display()
+        "the spend ledger {} is unavailable ({error}); {fix}",
+        store.path().display()
     )
 }
 
