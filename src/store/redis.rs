@@ -37,6 +37,8 @@ struct Inner {
     manager: OnceCell<ConnectionManager>,
     /// Until when commands fail at once, after an unreachable Redis.
     failing_until: Mutex<Option<Instant>>,
+    /// Why Redis could not be reached last time, repeated by the commands that fail fast.
+    last_failure: Mutex<String>,
     /// The last command found no Redis: the next one first checks the connection is back.
     unhealthy: AtomicBool,
     health: Health,
@@ -74,6 +76,7 @@ impl RedisStore {
                 url,
                 manager: OnceCell::new(),
                 failing_until: Mutex::new(None),
+                last_failure: Mutex::new(String::new()),
                 unhealthy: AtomicBool::new(false),
                 health: Health::default(),
             }),
@@ -118,10 +121,40 @@ impl RedisStore {
 
     fn unreachable(&self, detail: &str) -> StoreError {
         let url = self.inner.url.secret_url();
+        let detail = detail.replace(url, self.redacted());
+        let tls = self.redacted().starts_with("rediss://");
         StoreError::Unreachable {
             address: self.inner.url.address().to_string(),
-            detail: detail.replace(url, self.redacted()),
+            detail: explain_tls(detail, tls),
         }
+    }
+
+    /// Refuses at once while failing fast, with why Redis could not be reached last time.
+    fn still_unreachable(&self) -> StoreError {
+        let last = self
+            .inner
+            .last_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        StoreError::Unreachable {
+            address: self.inner.url.address().to_string(),
+            detail: format!("it did not answer moments ago: {last}"),
+        }
+    }
+
+    /// Fails fast from now on and remembers why (`error` is an [`StoreError::Unreachable`]).
+    fn given_up(&self, error: StoreError) -> StoreError {
+        self.fail_fast();
+        if let StoreError::Unreachable { detail, .. } = &error {
+            let mut last = self
+                .inner
+                .last_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            detail.clone_into(&mut last);
+        }
+        error
     }
 
     /// Runs one command (or script, or pipeline) on the shared connection, within the call's
@@ -134,7 +167,7 @@ impl RedisStore {
         F: Future<Output = redis::RedisResult<T>>,
     {
         if self.failing_fast() {
-            return Err(self.unreachable("it did not answer moments ago"));
+            return Err(self.still_unreachable());
         }
         let mut connection = self.manager().await?;
         let started = Instant::now();
@@ -147,14 +180,13 @@ impl RedisStore {
         let outcome = match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) if reaches_no_server(&error) => {
-                self.fail_fast();
-                Err(self.unreachable(&error.to_string()))
+                Err(self.given_up(self.unreachable(&error.to_string())))
             }
             Ok(Err(error)) => Err(StoreError::Redis(error.to_string())),
             Err(_) => {
-                self.fail_fast();
                 let waited = elapsed.as_millis();
-                Err(self.unreachable(&format!("no answer within {waited} ms")))
+                let error = self.unreachable(&format!("no answer within {waited} ms"));
+                Err(self.given_up(error))
             }
         };
         self.count(outcome.is_ok(), elapsed);
@@ -202,8 +234,7 @@ impl RedisStore {
                 Err(_) => break,
             }
         }
-        self.fail_fast();
-        Err(self.unreachable(&last))
+        Err(self.given_up(self.unreachable(&last)))
     }
 
     fn fail_fast(&self) {
@@ -295,6 +326,24 @@ pub(super) fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis())
         .unwrap_or(u64::MAX)
         .min(CENTURY_MS)
+}
+
+/// What a TLS failure means for the user: a certificate not trusted here (and how to trust a
+/// private CA), or a `rediss://` URL at a port that does not speak TLS.
+fn explain_tls(detail: String, tls: bool) -> String {
+    if !tls {
+        detail
+    } else if detail.contains("certificate") {
+        format!(
+            "{detail}; its TLS certificate is not trusted here: set SSL_CERT_FILE to the PEM file of the CA that signed it"
+        )
+    } else if detail.contains("corrupt message") {
+        format!(
+            "{detail}; it does not speak TLS at that port: use its TLS port, or redis:// for a server without TLS"
+        )
+    } else {
+        detail
+    }
 }
 
 /// The error says no Redis answered (refused, dropped, timed out), not that a command was wrong.

@@ -37,6 +37,7 @@ mod reasoning_args;
 mod redis_fleet;
 mod redis_outage;
 mod redis_store;
+mod redis_tls;
 mod resources;
 mod roots;
 mod routing;

@@ -1,8 +1,10 @@
 //! A real `redis-server` for the fleet tests: its own process on a free 127.0.0.1 port, no
 //! persistence (`--save "" --appendonly no`), a temp dir, killed on drop. Missing `redis-server`
-//! fails the test with what to install; it never passes silently.
+//! fails the test with what to install; it never passes silently. [`RedisServer::start_tls`]
+//! serves TLS only (`rediss://`), with a certificate from a throwaway [`TestCa`].
 
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,6 +13,8 @@ pub struct RedisServer {
     password: Option<String>,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// Set: the port speaks TLS only, with a certificate this CA signed.
+    tls: Option<TestCa>,
 }
 
 impl RedisServer {
@@ -24,7 +28,17 @@ impl RedisServer {
         Self::start_with(Some(password.to_string()))
     }
 
+    /// Starts one that speaks TLS only on its port (`--port 0 --tls-port N`, no client
+    /// certificates) and requires `password`; its certificate is signed by [`Self::ca_file`].
+    pub fn start_tls(password: &str) -> Self {
+        Self::start_on(Some(password.to_string()), Some(TestCa::generate()))
+    }
+
     fn start_with(password: Option<String>) -> Self {
+        Self::start_on(password, None)
+    }
+
+    fn start_on(password: Option<String>, tls: Option<TestCa>) -> Self {
         let port = free_port();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = Self {
@@ -32,24 +46,49 @@ impl RedisServer {
             password,
             child: None,
             dir,
+            tls,
         };
         server.restart();
         server
     }
 
-    /// `redis://[:PASSWORD@]127.0.0.1:PORT/0`.
+    /// `redis://[:PASSWORD@]127.0.0.1:PORT/0` (`rediss://` for a TLS server).
     pub fn url(&self) -> String {
         let auth = self
             .password
             .as_ref()
             .map(|p| format!(":{p}@"))
             .unwrap_or_default();
-        format!("redis://{auth}127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://{auth}127.0.0.1:{}/0", self.port)
+    }
+
+    /// The PEM file of the CA that signed a TLS server's certificate.
+    pub fn ca_file(&self) -> &Path {
+        &self.tls.as_ref().expect("a TLS server").ca_file
+    }
+
+    /// A client that trusts this server (its CA, for a TLS one).
+    fn client(&self) -> redis::RedisResult<redis::Client> {
+        match &self.tls {
+            None => redis::Client::open(self.url()),
+            Some(ca) => {
+                let roots = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(ca.ca_pem.clone().into_bytes()),
+                };
+                redis::Client::build_with_tls(self.url(), roots)
+            }
+        }
     }
 
     /// A plain connection for reading what the replicas wrote.
     pub fn connection(&self) -> redis::Connection {
-        redis::Client::open(self.url())
+        self.client()
             .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(5)))
             .expect("the test Redis answers")
     }
@@ -91,8 +130,13 @@ impl RedisServer {
         if let Some(password) = &self.password {
             command.args(["--requirepass", password]);
         }
+        let port = self.port.to_string();
+        match &self.tls {
+            None => command.args(["--port", &port]),
+            Some(ca) => ca.server_args(command.args(["--port", "0", "--tls-port", &port])),
+        };
         let spawned = command
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -112,7 +156,8 @@ impl RedisServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                let pong = redis::Client::open(self.url())
+                let pong = self
+                    .client()
                     .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(1)))
                     .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
                 if pong.is_ok() {
@@ -136,4 +181,68 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// A throwaway CA and a server certificate it signed for `127.0.0.1` and `localhost`, as PEM
+/// files in their own temp dir.
+pub struct TestCa {
+    pub ca_file: PathBuf,
+    ca_pem: String,
+    cert_file: PathBuf,
+    key_file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca_key = rcgen::KeyPair::generate().expect("a CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            format!("test CA {}", fastrand::u64(..)),
+        );
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca_params.self_signed(&ca_key).expect("a CA certificate");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+        let mut server_params = rcgen::CertificateParams::new(names).expect("server params");
+        server_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        server_params.use_authority_key_identifier_extension = true;
+        server_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let server_key = rcgen::KeyPair::generate().expect("a server key");
+        let server_cert = server_params
+            .signed_by(&server_key, &issuer)
+            .expect("a server certificate");
+        let write = |name: &str, pem: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect("write a PEM file");
+            path
+        };
+        Self {
+            ca_file: write("ca.pem", &ca_cert.pem()),
+            ca_pem: ca_cert.pem(),
+            cert_file: write("server.pem", &server_cert.pem()),
+            key_file: write("server.key", &server_key.serialize_pem()),
+            _dir: dir,
+        }
+    }
+
+    /// `redis-server`'s TLS options for this certificate, clients unauthenticated.
+    fn server_args<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        command
+            .arg("--tls-cert-file")
+            .arg(&self.cert_file)
+            .arg("--tls-key-file")
+            .arg(&self.key_file)
+            .arg("--tls-ca-cert-file")
+            .arg(&self.ca_file)
+            .args(["--tls-auth-clients", "no"])
+    }
 }
