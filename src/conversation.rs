@@ -39,12 +39,11 @@ pub enum ConversationError {
     Damaged(String),
 }
 
-/// A new id: `conv_` and 128 random bits in hex.
+/// A new id: `conv_` and a random (v4) UUID in hex, from the operating system's generator. The id
+/// is all it takes to read or continue a transcript on a shared server, so it must not be
+/// guessable from another one (as a seeded fast generator's next output would be).
 pub fn new_id() -> String {
-    let hex: String = (0..HEX_DIGITS / 16)
-        .map(|_| format!("{:016x}", fastrand::u64(..)))
-        .collect();
-    format!("{PREFIX}{hex}")
+    format!("{PREFIX}{}", uuid::Uuid::new_v4().simple())
 }
 
 /// `id` when it has the shape of one this server hands out.
