@@ -67,6 +67,34 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call to `chain` with `max_tokens` (what was `asked`, else the chain's default: see
+    /// [`clamp::resolve`]), each model's clamp and ceiling read from the catalog, and no
+    /// consultation arguments; callers set the rest with struct update syntax.
+    pub fn new(
+        snapshot: &crate::catalog::Snapshot,
+        chain: Vec<String>,
+        messages: Vec<ChatMessage>,
+        (max_tokens, asked): (u32, Option<u32>),
+        cache: CacheMode,
+        max_continuations: u32,
+    ) -> Self {
+        Self {
+            completion_limits: clamp::limits(snapshot, &chain, max_tokens, asked),
+            ceilings: clamp::ceilings(snapshot, &chain),
+            chain,
+            skipped: Vec::new(),
+            messages,
+            max_tokens,
+            temperature: None,
+            cache,
+            max_continuations,
+            reasoning: std::collections::BTreeMap::new(),
+            structured: None,
+            provider: None,
+            notes: std::collections::BTreeMap::new(),
+        }
+    }
+
     /// The cache and single-flight key.
     pub fn key(&self) -> String {
         let base = KeyMaterial {

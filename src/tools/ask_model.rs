@@ -174,24 +174,18 @@ fn prepare(
     let mut size = models::PromptSize::new(&messages, max_tokens);
     let (chain, room) = models::fit_context(snapshot, chain, &mut skipped, &mut size)?;
     let worst = consult::worst_case(app, snapshot, &chain, &mut size, max_cost)?;
-    let mut completion_limits = clamp::limits(snapshot, &chain, max_tokens, asked_tokens);
-    clamp::within_context(&mut completion_limits, &room, max_tokens);
-    let ceilings = clamp::ceilings(snapshot, &chain);
-    let call = Call {
-        chain,
+    let continuations = app.config.retry.max_continuations;
+    let tokens = (max_tokens, asked_tokens);
+    let mut call = Call {
         skipped,
-        messages,
-        max_tokens,
-        completion_limits,
-        ceilings,
         temperature,
-        cache,
-        max_continuations: app.config.retry.max_continuations,
         reasoning: fitted.reasoning,
         structured: consultation.structured,
         provider: consultation.provider,
         notes: fitted.notes,
+        ..Call::new(snapshot, chain, messages, tokens, cache, continuations)
     };
+    clamp::within_context(&mut call.completion_limits, &room, max_tokens);
     Ok((call, worst, requested_model, attached.masked))
 }
 

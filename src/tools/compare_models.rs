@@ -137,6 +137,10 @@ pub async fn run(
     if let Some(judge) = &args.judge_model {
         judge::fits_budget(app, &snapshot, judge, &plans, &mut size).await?;
     }
+    let (tokens, continuations) = (
+        (max_tokens, asked_tokens),
+        app.config.retry.max_continuations,
+    );
     let finished = AtomicUsize::new(0);
     let total = args.models.len();
     let runs = args.models.iter().zip(plans).map(|(model, plan)| async {
@@ -145,19 +149,19 @@ pub async fn run(
             Ok((worst, fitted)) => {
                 let chain = vec![model.to_string()];
                 let call = Call {
-                    chain: chain.clone(),
-                    skipped: Vec::new(),
-                    messages: messages.clone(),
-                    max_tokens,
-                    completion_limits: clamp::limits(&snapshot, &chain, max_tokens, asked_tokens),
-                    ceilings: clamp::ceilings(&snapshot, &chain),
                     temperature,
-                    cache,
-                    max_continuations: app.config.retry.max_continuations,
                     reasoning: fitted.reasoning,
                     structured: consultation.structured.clone(),
                     provider: consultation.provider.clone(),
                     notes: fitted.notes,
+                    ..Call::new(
+                        &snapshot,
+                        chain,
+                        messages.clone(),
+                        tokens,
+                        cache,
+                        continuations,
+                    )
                 };
                 ask_one(app, &snapshot, call, worst).await
             }

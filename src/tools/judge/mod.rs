@@ -252,21 +252,18 @@ async fn ask(
         }
         consult::worst_case(app, snapshot, &chain, &mut size, None).map_err(as_judge)?
     };
+    let continuations = app.config.retry.max_continuations;
     let call = Call {
-        completion_limits: clamp::limits(snapshot, &chain, max_tokens, None),
-        ceilings: clamp::ceilings(snapshot, &chain),
-        chain,
-        skipped: Vec::new(),
-        messages,
-        max_tokens,
-        temperature: None,
-        cache,
-        max_continuations: app.config.retry.max_continuations,
-        reasoning: BTreeMap::new(),
-        structured: None,
         // The configured preferences (data collection, ZDR...) hold for the judge too.
         provider: app.config.provider.clone(),
-        notes: BTreeMap::new(),
+        ..Call::new(
+            snapshot,
+            chain,
+            messages,
+            (max_tokens, None),
+            cache,
+            continuations,
+        )
     };
     let ask = Ask {
         tool: "compare_models",
