@@ -386,3 +386,40 @@ async fn max_tokens_is_clamped_to_the_context_left_after_the_prompt() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_model_that_reasons_past_the_larger_retry_too_is_asked_twice_at_most_and_both_are_charged()
+ {
+    let fake = FakeOpenRouter::start().await;
+    fake.reasoning(SONNET, thinker(1_000_000, "Never reached."))
+        .await;
+    let server = McpServer::start_with(&fake, &[("SWITCHBOARD_BUDGET_USD", "1")]).await;
+    let error = server
+        .call_err(
+            "ask_model",
+            json!({"prompt": "endless", "model": SONNET, "fallback_models": [], "max_tokens": 200}),
+        )
+        .await;
+    assert!(
+        error.contains("reasoning used 4296 tokens") && error.contains("raise max_tokens"),
+        "the second empty answer's error: {error}"
+    );
+    let sent: Vec<_> = fake
+        .chat_requests(Some(SONNET))
+        .await
+        .iter()
+        .map(|r| r["max_tokens"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sent, vec![200, 4296], "one larger retry, never a loop");
+    let status = server.call_ok("account_status", json!({})).await;
+    // $1 per 1M tokens: (10 + 200) and (10 + 4296), both billed although neither answered.
+    assert!(
+        close(
+            status["budget"]["spent_usd"].as_f64().unwrap(),
+            0.000_210 + 0.004_306
+        ),
+        "{status}"
+    );
+    assert_eq!(status["budget"]["reserved_usd"], 0.0, "{status}");
+    server.stop().await;
+}
